@@ -1,0 +1,162 @@
+"""The one classifier interface every engine implements.
+
+An engine supplies ``sample_rate``, ``labels``, its natural ``window_s`` and a
+``forward`` from a batch of mono clips to logits. Everything else - decoding,
+downmixing, resampling, long-audio windows, batching, activation, top-k,
+pooling and timelines - lives here once, for every engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .audio import Audio
+from .decode import AudioInput, load_audio
+from .options import ClassifyOptions
+from .results import Prediction
+from .scoring import activate, check_labels, rank
+from .windows import merge_runs, plan_windows, pool
+
+__all__ = ["Classifier", "ProgressCallback"]
+
+logger = logging.getLogger("earmark")
+
+ProgressCallback = Callable[[int, "int | None"], None]
+# Models that take any length (wav2vec2, HuBERT...) still cost O(n^2) in attention:
+# longer inputs are classified in windows of this length unless window_s says otherwise.
+LONG_AUDIO_WINDOW_S = 30.0
+
+
+@dataclass
+class _Job:
+    """One input on its way through the model."""
+
+    source: str | None
+    duration_s: float
+    spans: list[tuple[int, int]]
+    sample_rate: int
+    logits: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return len(self.logits) == len(self.spans)
+
+
+class Classifier(ABC):
+    """A model that scores labels for audio.
+
+    Subclasses set ``name``, ``sample_rate``, ``labels``, ``window_s`` (the
+    model's own input length in seconds, or None when it takes any length)
+    and ``multi_label``, and implement :meth:`forward`.
+    """
+
+    name: str
+    sample_rate: int
+    window_s: float | None = None
+    multi_label: bool = False
+    default_function: str | None = None
+
+    @property
+    @abstractmethod
+    def labels(self) -> tuple[str, ...]:
+        """The labels, in the order of the model's outputs."""
+
+    @abstractmethod
+    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        """Logits ``(len(clips), len(labels))`` for mono float32 clips at ``sample_rate``."""
+
+    def __call__(self, source: AudioInput, options: ClassifyOptions | None = None, **changes: Any) -> Prediction:
+        return self.classify(source, options, **changes)
+
+    def classify(
+        self, source: AudioInput, options: ClassifyOptions | None = None, *, sample_rate: int | None = None,
+        **changes: Any,
+    ) -> Prediction:
+        """Classify one input (a file, bytes, an array with ``sample_rate``...).
+
+        ``changes`` are :class:`ClassifyOptions` fields, e.g. ``top_k=3``.
+        """
+        return next(self.iter_classify([source], options, sample_rate=sample_rate, **changes))
+
+    def classify_many(
+        self, sources: Iterable[AudioInput], options: ClassifyOptions | None = None, *,
+        sample_rate: int | None = None, progress: ProgressCallback | None = None, **changes: Any,
+    ) -> list[Prediction]:
+        """Classify many inputs, batched through the model; results keep the order of the inputs."""
+        return list(self.iter_classify(sources, options, sample_rate=sample_rate, progress=progress, **changes))
+
+    def iter_classify(
+        self, sources: Iterable[AudioInput], options: ClassifyOptions | None = None, *,
+        sample_rate: int | None = None, progress: ProgressCallback | None = None, **changes: Any,
+    ) -> Iterator[Prediction]:
+        """Like :meth:`classify_many`, yielding each prediction as soon as its input is done."""
+        opts = (options or ClassifyOptions()).replace(**changes)
+        check_labels(opts, self.labels)
+        total = len(sources) if isinstance(sources, Sized) else None
+        pending: list[_Job] = []
+        batch: list[tuple[_Job, np.ndarray]] = []
+        finished = 0
+        for source in sources:
+            audio = self.prepare(load_audio(source, sample_rate=sample_rate))
+            job = _Job(audio.source, audio.duration_s, self._spans(audio, opts), audio.sample_rate)
+            pending.append(job)
+            for start, end in job.spans:
+                batch.append((job, audio.samples[start:end]))
+                if len(batch) >= opts.batch_size:
+                    self._run(batch)
+                    batch = []
+            while pending and pending[0].done:
+                yield self._finish(pending.pop(0), opts)
+                finished += 1
+                if progress:
+                    progress(finished, total)
+        if batch:
+            self._run(batch)
+        for job in pending:
+            yield self._finish(job, opts)
+            finished += 1
+            if progress:
+                progress(finished, total)
+
+    def prepare(self, audio: Audio) -> Audio:
+        """Downmix to mono and resample to the model's rate."""
+        return audio.mono().resample(self.sample_rate)
+
+    def _spans(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[int, int]]:
+        window_s = opts.window_s
+        if window_s is None:
+            window_s = self.window_s or LONG_AUDIO_WINDOW_S
+            if audio.duration_s <= window_s:
+                return [(0, audio.num_frames)]
+        return plan_windows(audio.num_frames, audio.sample_rate, window_s, opts.hop_s or window_s)
+
+    def _run(self, batch: list[tuple[_Job, np.ndarray]]) -> None:
+        logits = self.forward([clip for _, clip in batch])
+        for (job, _), row in zip(batch, logits):
+            job.logits.append(row)
+
+    def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction:
+        function = opts.function_to_apply or self.default_function or ("sigmoid" if self.multi_label else "softmax")
+        scores = activate(np.stack(job.logits), function)
+        labels = self.labels
+
+        def ranked(vector: np.ndarray):
+            return rank(vector, labels, opts)
+
+        timeline = None
+        if len(job.spans) > 1:
+            spans_s = [(a / job.sample_rate, b / job.sample_rate) for a, b in job.spans]
+            timeline = merge_runs(spans_s, scores, ranked, merge=opts.merge)
+        overall = ranked(pool(scores, opts.pooling))
+        extra = {"timeline": timeline} if timeline is not None else {}
+        return Prediction(overall, source=job.source, duration_s=job.duration_s, **extra)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
+

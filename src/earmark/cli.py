@@ -1,0 +1,194 @@
+"""The ``earmark`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import EarmarkError, OptionError
+
+app = typer.Typer(help="What is in this audio? Classify audio with pretrained models.", no_args_is_help=True)
+models_app = typer.Typer(help="Built-in tasks and models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
+
+
+class Pooling(str, Enum):
+    mean = "mean"
+    max = "max"
+
+
+class Function(str, Enum):
+    softmax = "softmax"
+    sigmoid = "sigmoid"
+    none = "none"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"earmark: error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def expand_inputs(items: list[str]) -> list[str]:
+    """Files and URLs as given; directories become their audio files, recursively and sorted."""
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                raise OptionError(f"{item}: directory holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
+            out.extend(found)
+        else:
+            out.append(item)
+    return out
+
+
+@app.command()
+def classify(
+    audio: Annotated[list[str], typer.Argument(help="Audio files, directories or URLs.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Task name, model directory or Hub id.")],
+    labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
+    template: Annotated[Optional[str], typer.Option(help="Zero-shot prompt with {} for the label.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels to show per input.")] = 5,
+    threshold: Annotated[Optional[float], typer.Option(help="Hide labels scoring below this.")] = None,
+    function: Annotated[Optional[Function], typer.Option("--function", help="Scores from logits.")] = None,
+    window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s) for long audio.")] = None,
+    hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
+    pooling: Annotated[Pooling, typer.Option(help="Pool window scores by mean or max.")] = Pooling.mean,
+    batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
+    timeline: Annotated[Optional[str], typer.Option(help="Write the timeline (.json, .csv, .txt Audacity).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows: source,rank,label,score.")] = False,
+    device: Annotated[str, typer.Option(help="torch device.")] = "cpu",
+) -> None:
+    """Classify audio files and print the top labels."""
+    from .loading import load
+    from .options import ClassifyOptions
+
+    if sum((as_json, as_jsonl, as_csv)) > 1:
+        raise _fail("choose one of --json, --jsonl, --csv")
+    try:
+        sources = expand_inputs(audio)
+        if timeline and len(sources) != 1:
+            raise OptionError("--timeline writes one recording's timeline; give exactly one input")
+        options = ClassifyOptions(
+            top_k=top_k, threshold=threshold, function_to_apply=function.value if function else None,
+            window_s=window_s, hop_s=hop_s, pooling=pooling.value, batch_size=batch_size,
+        )
+        label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
+        classifier = load(model, labels=label_list, template=template, device=device)
+        failed = _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline)
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
+    if failed:
+        raise typer.Exit(2)
+
+
+def _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline) -> int:
+    failures: list[str] = []
+    single = len(sources) == 1
+    predictions = classifier.iter_classify(_decoded(sources, failures, single), options)
+    with _progress(len(sources), enabled=not single) as advance:
+        if as_csv:
+            typer.echo("source,rank,label,score")
+        collected = []
+        for prediction in predictions:
+            advance()
+            if as_csv:
+                for rank, s in enumerate(prediction.scores, 1):
+                    typer.echo(f"{json.dumps(prediction.source)},{rank},{json.dumps(s.label)},{s.score:.6f}")
+            elif as_json:
+                collected.append(prediction)
+            elif as_jsonl or not single:
+                typer.echo(json.dumps(prediction.to_dict()))
+            else:
+                _print_table(prediction)
+            if timeline:
+                prediction.timeline.export(timeline)
+    if as_json:
+        typer.echo(json.dumps(collected[0].to_list() if single else [p.to_dict() for p in collected]))
+    return len(failures)
+
+
+def _decoded(sources: list[str], failures: list[str], single: bool) -> Iterator:
+    """Decode each input; with several inputs a bad one is reported and skipped, not fatal."""
+    from .decode import load_audio
+    from .errors import AudioError
+
+    for source in sources:
+        try:
+            yield load_audio(source)
+        except AudioError as e:
+            if single:
+                raise
+            failures.append(source)
+            typer.echo(f"earmark: error: {e}", err=True)
+
+
+class _progress:
+    """A rich progress bar on a terminal's stderr; nothing otherwise."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.bar = total, None
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("classifying", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_table(prediction) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    title = f"{prediction.source} ({prediction.duration_s:.2f} s)"
+    table = Table("label", "score", title=title)
+    for s in prediction.scores:
+        table.add_row(s.label, f"{s.score:.4f}")
+    console = Console()
+    console.print(table)
+    for seg in prediction.timeline:
+        console.print(f"  {seg.start_s:8.2f} - {seg.end_s:8.2f} s  {seg.label}  {seg.score:.3f}")
+
+
+@models_app.command("list")
+def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show the built-in tasks and the model each loads by default."""
+    from .tasks import TASKS
+
+    if as_json:
+        typer.echo(json.dumps([t.__dict__ for t in TASKS.values()]))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("task", "default model", "what it hears")
+    for t in TASKS.values():
+        table.add_row(t.name, t.default_model, t.description)
+    Console().print(table)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="earmark: %(levelname)s: %(message)s")
+    app(prog_name="earmark")

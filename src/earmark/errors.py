@@ -1,0 +1,60 @@
+"""earmark's error tree.
+
+Every error earmark raises on purpose is an :class:`EarmarkError`, and also the
+builtin a caller would reach for first, so ``except ValueError`` keeps working::
+
+    EarmarkError
+    ├── AudioError(ValueError)          input that is not usable audio
+    ├── OptionError(ValueError)         an option outside its allowed values
+    ├── LabelError(KeyError)            a label the model does not have
+    ├── ModelError(OSError)             a model that cannot be found or loaded
+    └── MissingExtraError(ImportError)  an optional dependency is not installed
+
+Messages are one line: what was received, and what is allowed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AudioError",
+    "EarmarkError",
+    "LabelError",
+    "MissingExtraError",
+    "ModelError",
+    "OptionError",
+]
+
+
+class EarmarkError(Exception):
+    """Base class of every error earmark raises on purpose."""
+
+
+class AudioError(EarmarkError, ValueError):
+    """The input cannot be read as audio, or its samples or sample rate are unusable."""
+
+
+class OptionError(EarmarkError, ValueError):
+    """An option has a value outside the allowed ones."""
+
+
+class LabelError(EarmarkError, KeyError):
+    """A label was asked for that the model does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class ModelError(EarmarkError, OSError):
+    """A model cannot be found, downloaded or loaded."""
+
+
+class MissingExtraError(EarmarkError, ImportError):
+    """An optional dependency is missing; the message names the install line."""
+
+
+def missing_extra(module: str, extra: str, purpose: str) -> MissingExtraError:
+    """Build the error for an optional module that failed to import."""
+    return MissingExtraError(
+        f"{purpose} needs the '{module}' package, which is not installed; "
+        f"install it with: pip install 'earmark[{extra}]'"
+    )

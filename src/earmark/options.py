@@ -1,0 +1,72 @@
+"""Options for classification, validated once when they are made."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import OptionError
+
+__all__ = ["ClassifyOptions"]
+
+ACTIVATIONS = ("softmax", "sigmoid", "none")
+POOLINGS = ("mean", "max")
+
+
+@dataclass(frozen=True)
+class ClassifyOptions:
+    """How a classifier turns model outputs into a :class:`~earmark.Prediction`."""
+
+    top_k: int | None = 5
+    """How many labels to return, best first; clamped to the model's label count. None returns all."""
+    function_to_apply: Literal["softmax", "sigmoid", "none"] | None = None
+    """Scores from logits; None picks sigmoid for multi-label models and softmax otherwise."""
+    threshold: float | None = None
+    """Drop labels scoring below this (after ``function_to_apply``)."""
+    include: tuple[str, ...] | None = None
+    """Only these labels may appear in results (an allow list); scores are not renormalised."""
+    exclude: tuple[str, ...] = ()
+    """These labels never appear in results (a deny list)."""
+    window_s: float | None = None
+    """Classify in windows of this length; None uses the model's own window, and only when the input is longer."""
+    hop_s: float | None = None
+    """Step between window starts; None means ``window_s`` (no overlap)."""
+    pooling: Literal["mean", "max"] = "mean"
+    """How window scores are pooled into the overall prediction."""
+    merge: bool = True
+    """Merge adjacent timeline segments that share their top label."""
+    batch_size: int = 8
+    """How many inputs or windows go through the model at once."""
+
+    def __post_init__(self) -> None:
+        if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 1):
+            raise OptionError(f"top_k={self.top_k!r} is not allowed; use a whole number >= 1, or None for all labels")
+        if self.function_to_apply is not None and self.function_to_apply not in ACTIVATIONS:
+            raise OptionError(f"function_to_apply={self.function_to_apply!r} is not allowed; use one of {ACTIVATIONS}")
+        if self.pooling not in POOLINGS:
+            raise OptionError(f"pooling={self.pooling!r} is not allowed; use one of {POOLINGS}")
+        for name in ("window_s", "hop_s"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise OptionError(f"{name}={value!r} is not allowed; use a positive number of seconds")
+        if self.hop_s is not None and self.window_s is None:
+            raise OptionError("hop_s was given without window_s; set window_s too")
+        if self.hop_s is not None and self.window_s is not None and self.hop_s > self.window_s:
+            raise OptionError(f"hop_s={self.hop_s} is longer than window_s={self.window_s}; it must be <= window_s")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise OptionError(f"batch_size={self.batch_size!r} is not allowed; use a whole number >= 1")
+        for name in ("include", "exclude"):
+            value = getattr(self, name)
+            if isinstance(value, str):  # a bare string would be split into characters
+                object.__setattr__(self, name, (value,))
+            elif value is not None:
+                object.__setattr__(self, name, tuple(value))
+
+    def replace(self, **changes: Any) -> ClassifyOptions:
+        """A copy with some fields changed; unknown names raise :class:`OptionError`."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise OptionError(f"unknown option(s) {unknown}; allowed: {sorted(known)}")
+        return dataclasses.replace(self, **changes) if changes else self

@@ -1,0 +1,145 @@
+"""Typed, frozen results.
+
+A :class:`Prediction`'s ``to_list()`` is exactly the Hugging Face pipeline's
+``[{"score": float, "label": str}, ...]``, best first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Prediction", "Score", "Segment", "Timeline"]
+
+
+@dataclass(frozen=True)
+class Score:
+    """One label and its score."""
+
+    label: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "label": self.label}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a recording and what the model heard in it."""
+
+    start_s: float
+    end_s: float
+    scores: tuple[Score, ...]
+
+    @property
+    def label(self) -> str | None:
+        return self.scores[0].label if self.scores else None
+
+    @property
+    def score(self) -> float | None:
+        return self.scores[0].score if self.scores else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_s": round(self.start_s, 6),
+            "end_s": round(self.end_s, 6),
+            "scores": [s.to_dict() for s in self.scores],
+        }
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Segments of a long recording in time order; adjacent ones with the same top label are merged."""
+
+    segments: tuple[Segment, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def __iter__(self):
+        return iter(self.segments)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self.segments]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_list())
+
+    def to_csv(self) -> str:
+        """One row per segment: ``start_s,end_s,label,score``."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["start_s", "end_s", "label", "score"])
+        for s in self.segments:
+            writer.writerow([f"{s.start_s:.3f}", f"{s.end_s:.3f}", s.label or "", f"{s.score or 0.0:.6f}"])
+        return out.getvalue()
+
+    def to_audacity(self) -> str:
+        """An Audacity label track: ``start<TAB>end<TAB>label`` per line (File > Import > Labels)."""
+        return "".join(f"{s.start_s:.6f}\t{s.end_s:.6f}\t{s.label or ''}\n" for s in self.segments)
+
+    def export(self, path: str) -> None:
+        """Write the timeline; the format follows the extension: .json, .csv, or .txt (Audacity labels)."""
+        from .errors import OptionError
+
+        writers = {".json": self.to_json, ".csv": self.to_csv, ".txt": self.to_audacity}
+        suffix = path[path.rfind(".") :].lower() if "." in path else ""
+        if suffix not in writers:
+            raise OptionError(f"timeline file {path!r}: unknown extension; allowed: {', '.join(writers)}")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(writers[suffix]())
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a classifier heard in one input.
+
+    ``scores`` are the top-k labels, best first (pooled over windows for long
+    audio). ``timeline`` has the per-window segments when the input was
+    classified in windows, and is empty otherwise.
+    """
+
+    scores: tuple[Score, ...]
+    source: str | None = None
+    duration_s: float | None = None
+    timeline: Timeline = field(default_factory=Timeline)
+
+    @property
+    def label(self) -> str | None:
+        """The best label, or None when a threshold or filter left none."""
+        return self.scores[0].label if self.scores else None
+
+    @property
+    def score(self) -> float | None:
+        return self.scores[0].score if self.scores else None
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __iter__(self):
+        return iter(self.scores)
+
+    def __getitem__(self, index: int) -> Score:
+        return self.scores[index]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """The Hugging Face pipeline's shape: ``[{"score", "label"}, ...]``, best first."""
+        return [s.to_dict() for s in self.scores]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": self.source, "duration_s": self.duration_s, "scores": self.to_list()}
+        if self.timeline:
+            out["timeline"] = self.timeline.to_list()
+        return out
+
+    def to_json(self) -> str:
+        """The pipeline's JSON list of ``{"score", "label"}``."""
+        return json.dumps(self.to_list())
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{s.label}</td><td>{s.score:.4f}</td></tr>" for s in self.scores)
+        title = f"<caption>{self.source}</caption>" if self.source else ""
+        return f"<table>{title}<tr><th>label</th><th>score</th></tr>{rows}</table>"
