@@ -22,7 +22,7 @@ class Audio:
     """Audio samples with their sample rate.
 
     ``samples`` is float32 in [-1, 1]: shape ``(frames,)`` for mono or
-    ``(channels, frames)``. Integer PCM (int8/int16/int32, uint8) is scaled to
+    ``(channels, frames)`` (a single channel is stored as mono). Integer PCM (int8/int16/int32, uint8) is scaled to
     float; a 2-D array may also be ``(frames, channels)`` (the shorter axis is
     taken as channels). ``source`` names where it came from, for messages.
     """
@@ -86,6 +86,8 @@ def _as_float32(data: Any, name: str) -> np.ndarray:
         raise AudioError(f"{name}: samples of dtype {array.dtype} are not audio; use float or integer PCM")
     if array.ndim == 2:
         array = _channels_first(array, name)
+        if array.shape[0] == 1:  # one channel is mono: keep one shape for it
+            array = array[0]
     elif array.ndim != 1:
         raise AudioError(f"{name}: samples have shape {array.shape}; allowed are (frames,) or (channels, frames)")
     if array.shape[-1] == 0:

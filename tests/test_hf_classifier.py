@@ -1,0 +1,58 @@
+"""The transformers engine matches transformers.pipeline, for every architecture."""
+
+import numpy as np
+import pytest
+import transformers
+
+from synthetic import noise, tone
+
+ENGINES = [("ast", {}), ("wav2vec2", {}), ("wav2vec2", {"attention_mask": True}), ("hubert", {}), ("whisper", {})]
+
+
+def reference(model_dir, audio: np.ndarray, **kwargs):
+    pipe = transformers.pipeline("audio-classification", model=str(model_dir), device="cpu")
+    return pipe(audio, top_k=None, **kwargs)
+
+
+def assert_same(ours, theirs, tol=1e-4):
+    assert [x["label"] for x in ours] == [x["label"] for x in theirs]
+    np.testing.assert_allclose([x["score"] for x in ours], [x["score"] for x in theirs], atol=tol)
+
+
+@pytest.mark.parametrize(("kind", "kwargs"), ENGINES)
+def test_scores_match_transformers_pipeline(kind, kwargs, model_dir, loaded):
+    audio = noise(0.8, seed=7) + tone(300, 0.8)
+    ours = loaded(kind, **kwargs).classify(audio, sample_rate=16000, top_k=None)
+    assert_same(ours.to_list(), reference(model_dir(kind, **kwargs), audio))
+
+
+@pytest.mark.parametrize(("kind", "kwargs"), ENGINES)
+def test_batch_of_mixed_lengths_matches_one_by_one(kind, kwargs, loaded):
+    clf = loaded(kind, **kwargs)
+    clips = [noise(s, seed=i) for i, s in enumerate([0.5, 0.9, 0.5, 0.7, 0.9])]
+    one_by_one = [clf.classify(c, sample_rate=16000, top_k=None).to_list() for c in clips]
+    batched = clf.classify_many(clips, sample_rate=16000, top_k=None, batch_size=4)
+    for ours, single in zip(batched, one_by_one):
+        assert_same(ours.to_list(), single)
+
+
+def test_multi_label_model_uses_sigmoid(model_dir):
+    import earmark
+
+    clf = earmark.load(model_dir("ast", multi_label=True))
+    prediction = clf.classify(noise(), sample_rate=16000, top_k=None)
+    assert sum(s.score for s in prediction) > 1.01  # independent sigmoids, not a distribution
+    assert_same(prediction.to_list(), reference(model_dir("ast", multi_label=True), noise()))
+
+
+def test_function_to_apply_none_returns_logits(model_dir, loaded):
+    audio = noise(seed=3)
+    ours = loaded("ast").classify(audio, sample_rate=16000, top_k=None, function_to_apply="none")
+    assert_same(ours.to_list(), reference(model_dir("ast"), audio, function_to_apply="none"))
+
+
+def test_window_comes_from_the_feature_extractor(loaded):
+    assert loaded("ast").window_s == pytest.approx(1.0)
+    assert loaded("whisper").window_s == pytest.approx(30.0)
+    assert loaded("wav2vec2").window_s is None
+    assert loaded("ast").labels == ("yes", "no", "up", "down")
