@@ -41,7 +41,7 @@ def build_ast(out: Path, *, multi_label: bool = False) -> Path:
 
 def _conv(**overrides) -> dict:
     return dict(
-        conv_dim=(16, 16), conv_kernel=(10, 3), conv_stride=(5, 2), num_conv_pos_embeddings=16,
+        conv_dim=(16, 16, 16, 16), conv_kernel=(10, 3, 3, 3), conv_stride=(5, 4, 4, 4), num_conv_pos_embeddings=16,
         num_conv_pos_embedding_groups=2, classifier_proj_size=16, **SMALL, **_labels(), **overrides,
     )
 

@@ -18,6 +18,7 @@ app = typer.Typer(help="What is in this audio? Classify audio with pretrained mo
 models_app = typer.Typer(help="Built-in tasks and models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
+TIMELINE_SUFFIXES = (".json", ".csv", ".txt")
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
 
 
@@ -30,6 +31,15 @@ class Function(str, Enum):
     softmax = "softmax"
     sigmoid = "sigmoid"
     none = "none"
+
+
+@app.callback()
+def _quiet_libraries() -> None:
+    """The CLI prints results and one-line errors; libraries' own progress bars would garble them."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -81,6 +91,8 @@ def classify(
         sources = expand_inputs(audio)
         if timeline and len(sources) != 1:
             raise OptionError("--timeline writes one recording's timeline; give exactly one input")
+        if timeline and not timeline.lower().endswith(TIMELINE_SUFFIXES):
+            raise OptionError(f"--timeline {timeline!r}: unknown extension; allowed: {', '.join(TIMELINE_SUFFIXES)}")
         options = ClassifyOptions(
             top_k=top_k, threshold=threshold, function_to_apply=function.value if function else None,
             window_s=window_s, hop_s=hop_s, pooling=pooling.value, batch_size=batch_size,
@@ -162,11 +174,11 @@ def _print_table(prediction) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    title = f"{prediction.source} ({prediction.duration_s:.2f} s)"
-    table = Table("label", "score", title=title)
+    table = Table("label", "score")
     for s in prediction.scores:
         table.add_row(s.label, f"{s.score:.4f}")
     console = Console()
+    console.print(f"{prediction.source} ({prediction.duration_s:.2f} s)", soft_wrap=True, highlight=False)
     console.print(table)
     for seg in prediction.timeline:
         console.print(f"  {seg.start_s:8.2f} - {seg.end_s:8.2f} s  {seg.label}  {seg.score:.3f}")
@@ -184,6 +196,9 @@ def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
     from rich.table import Table
 
     table = Table("task", "default model", "what it hears")
+    table.columns[0].no_wrap = True
+    for column in table.columns[1:]:
+        column.overflow = "fold"
     for t in TASKS.values():
         table.add_row(t.name, t.default_model, t.description)
     Console().print(table)

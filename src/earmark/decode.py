@@ -140,8 +140,10 @@ def _decode_with_ffmpeg(data: bytes, name: str, why: str) -> Audio:
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[-1][-200:] if text else type(error).__name__
+    """The gist of a decoder error, without torchcodec's C++ source location."""
+    lines = str(error).strip().splitlines()
+    text = lines[-1] if lines else type(error).__name__
+    return re.sub(r"^.*\.cpp:\d+, ", "", text)[-200:]
 
 
 def _from_decoder(decoder: Any, name: str) -> Audio:

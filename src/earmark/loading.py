@@ -123,10 +123,10 @@ def _hub_reachable(timeout_s: float = 3.0) -> bool:
 
 def _model_error(name: str, what: str, error: Exception) -> ModelError:
     text = " ".join(str(error).split())
+    if "trust_remote_code" in text:
+        return ModelError(f"model {name!r} runs its own code; pass trust_remote_code=True only if you trust it")
     if Path(name).expanduser().is_dir():
         return ModelError(f"model directory {name!r}: could not load its {what} ({text[:300]})")
-    if "trust_remote_code" in text:
-        return ModelError(f"model {name!r} needs its own code from the Hub; pass trust_remote_code=True if you trust it")
     return ModelError(
         f"model {name!r} is not a local directory and could not be loaded from the Hugging Face Hub "
         f"(offline, or no such model?); with internet run `hf download {name}` once, or pass a local directory; "

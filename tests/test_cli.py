@@ -1,0 +1,102 @@
+"""The earmark command line: outputs, directories, timelines and exit code 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+import earmark
+from earmark.cli import app
+from synthetic import noise, tone
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clips")
+    (folder / "sub").mkdir()
+    sf.write(folder / "a.wav", tone(300, 0.8), 16000)
+    sf.write(folder / "sub" / "b.flac", noise(1.5, rate=8000), 8000)
+    sf.write(folder / "long.ogg", np.concatenate([tone(300, 2.0), noise(2.0)]), 16000)
+    (folder / "readme.txt").write_text("not audio")
+    return folder
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_single_input_json_is_exactly_the_pipeline_list(clips, model_dir):
+    code, out, _ = run("classify", clips / "a.wav", "--model", model_dir("ast"), "--json")
+    assert code == 0
+    expected = earmark.load(model_dir("ast")).classify(clips / "a.wav").to_list()
+    assert json.loads(out) == expected
+
+
+def test_several_inputs_and_directories_give_jsonl_in_order(clips, model_dir):
+    code, out, _ = run("classify", clips, "--model", model_dir("ast"))
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["source"] for line in lines] == [str(clips / "a.wav"), str(clips / "long.ogg"), str(clips / "sub" / "b.flac")]
+    assert all(len(line["scores"]) == 4 for line in lines) and "timeline" in lines[1]
+
+
+def test_csv_and_top_k(clips, model_dir):
+    code, out, _ = run("classify", clips / "a.wav", "-m", model_dir("ast"), "--csv", "--top-k", "2")
+    rows = out.splitlines()
+    assert code == 0 and rows[0] == "source,rank,label,score" and len(rows) == 3
+
+
+def test_table_and_timeline_export(clips, model_dir, tmp_path):
+    target = tmp_path / "labels.txt"
+    code, out, _ = run("classify", clips / "long.ogg", "-m", model_dir("ast"), "--timeline", target, "--window-s", "1")
+    assert code == 0 and "long.ogg" in out
+    rows = [line.split("\t") for line in target.read_text().splitlines()]
+    assert float(rows[0][0]) == 0.0 and float(rows[-1][1]) == pytest.approx(4.0)
+
+
+def test_zero_shot_labels(clips, model_dir):
+    code, out, _ = run("classify", clips / "a.wav", "-m", model_dir("clap"), "--labels", "a tone,rain", "--json")
+    assert code == 0 and sorted(x["label"] for x in json.loads(out)) == ["a tone", "rain"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.wav", "-m", "{ast}"], "missing.wav: no such file"),
+        (["{clips}/readme.txt", "-m", "{ast}"], "readme.txt: not"),
+        (["{clips}/a.wav", "-m", "./no/model"], "no such directory"),
+        (["{clips}/a.wav", "-m", "{clap}"], "has no labels"),
+        (["{clips}/a.wav", "-m", "{ast}", "--hop-s", "1"], "hop_s was given without window_s"),
+        (["{clips}/a.wav", "-m", "{ast}", "--json", "--csv"], "choose one of"),
+        (["{clips}/a.wav", "-m", "{ast}", "--timeline", "x.xml"], "unknown extension"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, clips, model_dir):
+    values = {"ast": model_dir("ast"), "clap": model_dir("clap"), "clips": clips}
+    code, out, err = run("classify", *[a.format(**values) for a in args])
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_bad_file_among_many_is_reported_and_the_rest_classified(clips, model_dir):
+    code, out, err = run("classify", clips / "a.wav", clips / "readme.txt", clips / "sub" / "b.flac", "-m", model_dir("ast"))
+    assert code == 2
+    assert [json.loads(line)["source"] for line in out.splitlines()] == [str(clips / "a.wav"), str(clips / "sub" / "b.flac")]
+    assert "readme.txt" in err
+
+
+def test_models_list():
+    code, out, _ = run("models", "list", "--json")
+    assert code == 0 and {t["name"] for t in json.loads(out)} >= {"audio-classification", "keyword-spotting"}
+
+
+def test_python_dash_m_and_console_script():
+    result = subprocess.run([sys.executable, "-m", "earmark", "models", "list"], capture_output=True, text=True)
+    assert result.returncode == 0 and "zero-shot-audio-classification" in result.stdout
