@@ -128,3 +128,12 @@ def test_real_recordings_fsdd_8k_and_esc10_44k(loaded):
 def test_nan_input_fails_before_the_model(loaded):
     with pytest.raises(earmark.AudioError, match="NaN"):
         loaded("ast").classify(np.full(1000, np.nan, np.float32), sample_rate=16000)
+
+
+def test_batches_hold_at_most_batch_s_of_audio(loaded, monkeypatch):
+    clf = loaded("hubert")
+    calls = []
+    original = clf.forward
+    monkeypatch.setattr(clf, "forward", lambda clips: calls.append([len(c) / 16000 for c in clips]) or original(clips))
+    clf.classify_many([noise(3.0, seed=i) for i in range(5)] + [noise(0.5)] * 2, sample_rate=16000, batch_s=7.0)
+    assert calls == [[3.0, 3.0], [3.0, 3.0], [3.0, 0.5, 0.5]]

@@ -106,7 +106,11 @@ class Classifier(ABC):
             audio = self.prepare(load_audio(source, sample_rate=sample_rate))
             job = _Job(audio.source, audio.duration_s, self._spans(audio, opts), audio.sample_rate)
             pending.append(job)
+            limit = round(opts.batch_s * self.sample_rate)
             for start, end in job.spans:
+                if batch and sum(len(c) for _, c in batch) + (end - start) > limit:
+                    self._run(batch)
+                    batch = []
                 batch.append((job, audio.samples[start:end]))
                 if len(batch) >= opts.batch_size:
                     self._run(batch)

@@ -1,0 +1,122 @@
+"""earmark vs transformers.pipeline: same model, same 64 files (32 x 1 s, 32 x 10 s), same run.
+
+The models are full-size architectures (AST-base, wav2vec2-base) with random weights built from
+their configs: this machine cannot download checkpoints, and speed does not depend on the values
+of the weights. Top-1 agreement checks that both compute the same thing.
+
+    .venv/bin/python benchmarks/bench_classify.py [--runs 3] [--models wav2vec2,ast] [--batch-size 8]
+        [--pipeline-batched]
+
+earmark is timed on classify_many (batched); the pipeline as the seed calls it, one file at a time
+(and, with --pipeline-batched, with its own batch_size too). AST-base costs ~1.8 s per clip here
+whatever the clip's length (it pads to 10.24 s), so the full run takes ~20 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+RATE = 16000
+
+
+def make_files(folder: Path) -> list[str]:
+    """32 real 1 s Speech Commands clips and 32 real 10 s clips (ESC-10 pairs joined), as WAV."""
+    ones = sorted((SHARED / "speech_commands").rglob("*.wav"))[::9][:32]
+    oggs = sorted((SHARED / "esc10").rglob("*.ogg"))[::5][:64]
+    if len(ones) < 32 or len(oggs) < 64:
+        raise SystemExit(f"needs ../shared/data/speech_commands and esc10 (found {len(ones)}, {len(oggs)})")
+    import soxr
+
+    paths = []
+    for i, path in enumerate(ones):
+        data, rate = sf.read(path, dtype="float32")
+        data = np.pad(data, (0, max(0, RATE - len(data))))[:RATE]
+        paths.append(folder / f"short_{i:02d}.wav")
+        sf.write(paths[-1], data, rate)
+    for i in range(32):
+        parts = [soxr.resample(sf.read(p, dtype="float32")[0], 44100, RATE) for p in oggs[2 * i : 2 * i + 2]]
+        data = np.concatenate(parts)[: 10 * RATE]
+        paths.append(folder / f"long_{i:02d}.wav")
+        sf.write(paths[-1], data, RATE)
+    return [str(p) for p in paths]
+
+
+def build(kind: str, folder: Path) -> str:
+    import torch
+    from transformers import (
+        ASTConfig, ASTFeatureExtractor, ASTForAudioClassification, Wav2Vec2Config, Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForSequenceClassification,
+    )
+
+    torch.manual_seed(0)
+    labels = dict(num_labels=35, id2label={i: f"word{i}" for i in range(35)})
+    if kind == "ast":  # AST-base as in MIT/ast-finetuned-audioset (1024 frames = 10.24 s)
+        model, extractor = ASTForAudioClassification(ASTConfig(**labels)), ASTFeatureExtractor()
+    else:  # wav2vec2-base as in superb/wav2vec2-base-superb-ks
+        model, extractor = Wav2Vec2ForSequenceClassification(Wav2Vec2Config(**labels)), Wav2Vec2FeatureExtractor()
+    out = folder / kind
+    model.save_pretrained(out)
+    extractor.save_pretrained(out)
+    return str(out)
+
+
+def timed(fn, runs: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--models", default="wav2vec2,ast")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--pipeline-batched", action="store_true", help="also time the pipeline with batch_size")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    import transformers
+    from transformers.utils import logging as hf_logging
+
+    import earmark
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; transformers {transformers.__version__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = make_files(Path(tmp))
+        for kind in args.models.split(","):
+            model = build(kind, Path(tmp))
+            ours = earmark.load(model)
+            theirs = transformers.pipeline("audio-classification", model=model, device="cpu")
+            ours.classify(files[0]), theirs(files[0])  # warm-up
+            print(f"{kind}: {sum(p.numel() for p in ours.model.parameters()) / 1e6:.1f} M parameters", flush=True)
+            for name, subset in (("1 s", files[:32]), ("10 s", files[32:])):
+                t_ours, p_ours = timed(lambda: ours.classify_many(subset, batch_size=args.batch_size), args.runs)
+                t_one, p_one = timed(lambda: [theirs(f) for f in subset], args.runs)
+                agree = np.mean([a.label == b[0]["label"] for a, b in zip(p_ours, p_one)])
+                n = len(subset)
+                line = (
+                    f"{kind:9s} {name:>4s} x{n}: earmark {n / t_ours:6.2f} clips/s | pipeline {n / t_one:6.2f} clips/s "
+                    f"| ratio {t_one / t_ours:.2f}x | top-1 agreement {agree:.0%}"
+                )
+                if args.pipeline_batched:
+                    t_bat, _ = timed(lambda: theirs(subset, batch_size=args.batch_size), args.runs)
+                    line += f" | pipeline batch_size={args.batch_size} {n / t_bat:6.2f} clips/s ({t_bat / t_ours:.2f}x)"
+                print(f"{line} | median of {args.runs}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

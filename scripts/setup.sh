@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up everything earmark needs on a fresh Debian machine: FFmpeg's shared libraries
+# (for torchcodec / datasets audio), a virtual environment in .venv, and earmark with its extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so'; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# torch==2.13.0 is pinned in pyproject.toml: on this project's machines it is a local CPU wheel.
+.venv/bin/python -m pip install -q -e ".[datasets,dev]"
