@@ -19,8 +19,8 @@ import numpy as np
 from .audio import Audio
 from .decode import AudioInput, load_audio
 from .options import ClassifyOptions
-from .results import Prediction
-from .scoring import activate, check_labels, rank
+from .results import Prediction, Score
+from .scoring import activate, rank, resolve_labels, restrict_logits
 from .windows import merge_runs, plan_windows, pool
 
 __all__ = ["Classifier", "ProgressCallback"]
@@ -31,6 +31,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 # Models that take any length (wav2vec2, HuBERT...) still cost O(n^2) in attention:
 # longer inputs are classified in windows of this length unless window_s says otherwise.
 LONG_AUDIO_WINDOW_S = 30.0
+UNKNOWN = "unknown"
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Job:
     spans: list[tuple[int, int]]
     sample_rate: int
     logits: list[np.ndarray] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
 
     @property
     def done(self) -> bool:
@@ -61,6 +63,9 @@ class Classifier(ABC):
     window_s: float | None = None
     multi_label: bool = False
     default_function: str | None = None
+    default_options: ClassifyOptions = ClassifyOptions()
+    label_codes: tuple[str, ...] | None = None
+    always_timeline: bool = False
 
     @property
     @abstractmethod
@@ -96,22 +101,23 @@ class Classifier(ABC):
         sample_rate: int | None = None, progress: ProgressCallback | None = None, **changes: Any,
     ) -> Iterator[Prediction]:
         """Like :meth:`classify_many`, yielding each prediction as soon as its input is done."""
-        opts = (options or ClassifyOptions()).replace(**changes)
-        check_labels(opts, self.labels)
+        opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
         total = len(sources) if isinstance(sources, Sized) else None
         pending: list[_Job] = []
         batch: list[tuple[_Job, np.ndarray]] = []
+        limit = round(opts.batch_s * self.sample_rate)
         finished = 0
         for source in sources:
             audio = self.prepare(load_audio(source, sample_rate=sample_rate))
-            job = _Job(audio.source, audio.duration_s, self._spans(audio, opts), audio.sample_rate)
+            clips = self.clips(audio, opts)
+            job = _Job(audio.source, audio.duration_s, [span for span, _ in clips], audio.sample_rate)
+            job.lengths = [len(clip) for _, clip in clips]
             pending.append(job)
-            limit = round(opts.batch_s * self.sample_rate)
-            for start, end in job.spans:
-                if batch and sum(len(c) for _, c in batch) + (end - start) > limit:
+            for _, clip in clips:
+                if batch and sum(len(c) for _, c in batch) + len(clip) > limit:
                     self._run(batch)
                     batch = []
-                batch.append((job, audio.samples[start:end]))
+                batch.append((job, clip))
                 if len(batch) >= opts.batch_size:
                     self._run(batch)
                     batch = []
@@ -132,13 +138,15 @@ class Classifier(ABC):
         """Downmix to mono and resample to the model's rate."""
         return audio.mono().resample(self.sample_rate)
 
-    def _spans(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[int, int]]:
+    def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
+        """The windows to classify: ``((start, end), samples)``, frames at the model's rate."""
         window_s = opts.window_s
         if window_s is None:
             window_s = self.window_s or LONG_AUDIO_WINDOW_S
             if audio.duration_s <= window_s:
-                return [(0, audio.num_frames)]
-        return plan_windows(audio.num_frames, audio.sample_rate, window_s, opts.hop_s or window_s)
+                return [((0, audio.num_frames), audio.samples)]
+        spans = plan_windows(audio.num_frames, audio.sample_rate, window_s, opts.hop_s or window_s)
+        return [((a, b), audio.samples[a:b]) for a, b in spans]
 
     def _run(self, batch: list[tuple[_Job, np.ndarray]]) -> None:
         logits = self.forward([clip for _, clip in batch])
@@ -146,21 +154,33 @@ class Classifier(ABC):
             job.logits.append(row)
 
     def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction:
+        if not job.logits:  # nothing to classify (e.g. no speech for a speech model)
+            overall = (Score(UNKNOWN, 1.0),) if opts.abstain_below is not None else ()
+            return Prediction(overall, source=job.source, duration_s=job.duration_s)
         function = opts.function_to_apply or self.default_function or ("sigmoid" if self.multi_label else "softmax")
-        scores = activate(np.stack(job.logits), function)
-        labels = self.labels
+        logits = restrict_logits(np.stack(job.logits), self.labels, opts.restrict)
+        scores = activate(logits, function)
+        labels, codes = self.labels, self.label_codes
 
-        def ranked(vector: np.ndarray):
-            return rank(vector, labels, opts)
+        def ranked(vector: np.ndarray) -> tuple[Score, ...]:
+            return _abstain(rank(vector, labels, opts, codes), vector, opts.abstain_below)
 
         timeline = None
-        if len(job.spans) > 1:
+        if len(job.spans) > 1 or self.always_timeline:
             spans_s = [(a / job.sample_rate, b / job.sample_rate) for a, b in job.spans]
             timeline = merge_runs(spans_s, scores, ranked, merge=opts.merge)
-        overall = ranked(pool(scores, opts.pooling))
+        overall = ranked(pool(scores, opts.pooling, np.asarray(job.lengths, dtype=np.float64)))
         extra = {"timeline": timeline} if timeline is not None else {}
         return Prediction(overall, source=job.source, duration_s=job.duration_s, **extra)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
 
+
+
+def _abstain(ranked: tuple[Score, ...], scores: np.ndarray, below: float | None) -> tuple[Score, ...]:
+    """Put ``unknown`` first when the best score is under ``below``: no confident wrong answer."""
+    if below is None or not ranked:
+        return ranked
+    best = float(np.max(scores))
+    return ((Score(UNKNOWN, 1.0 - best),) + ranked) if best < below else ranked

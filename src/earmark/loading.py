@@ -18,26 +18,43 @@ logger = logging.getLogger("earmark")
 T = TypeVar("T")
 
 
+ENGINES = ("auto", "ct2", "transformers")
+BUILTIN_WHISPER = "whisper-base"
+
+
 def load(
     model: str | os.PathLike,
     *,
     labels: Sequence[str] | str | None = None,
     template: str | None = None,
+    engine: str = "auto",
     device: str = "cpu",
     revision: str | None = None,
     trust_remote_code: bool = False,
 ) -> Classifier:
     """Load a classifier once, to be called on any number of inputs.
 
-    ``model`` is a task name (``earmark models list``), a local directory, or a
-    Hugging Face Hub id. ``labels`` (and ``template``, default
-    ``"This is a sound of {}."``) bind free-text labels to a zero-shot CLAP
-    model. Remote code runs only when ``trust_remote_code=True`` is passed.
+    ``model`` is a task name (``earmark models list``), a local directory, a
+    Hugging Face Hub id, or ``whisper-base`` (the offline Whisper base weights).
+    ``labels`` (and ``template``, default ``"This is a sound of {}."``) bind
+    free-text labels to a zero-shot CLAP model. ``engine`` picks CTranslate2 or
+    transformers for Whisper language ID. Remote code runs only when
+    ``trust_remote_code=True`` is passed.
     """
+    if engine not in ENGINES:
+        raise OptionError(f"engine={engine!r} is not allowed; use one of {ENGINES}")
     name = os.fspath(model)
     if name in TASKS:
         name = TASKS[name].default_model
+    if (labels is not None or template is not None) and name == BUILTIN_WHISPER:
+        raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {name!r} has fixed labels")
+    if name == BUILTIN_WHISPER:
+        return _load_builtin_whisper(engine)
     _check_local(name)
+    if _is_ct2_whisper(name):
+        from .whisper_lid import load_ct2_whisper
+
+        return load_ct2_whisper(name)
     kwargs: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
     from transformers import AutoConfig
     from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
@@ -47,6 +64,8 @@ def load(
         return _load_clap(name, kwargs, device, labels, template)
     if labels is not None or template is not None:
         raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {name!r} has fixed labels")
+    if config.model_type == "whisper" and "WhisperForAudioClassification" not in (config.architectures or []):
+        return _load_whisper_lid(name, kwargs, device)
     if config.model_type not in MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES:
         allowed = ", ".join(sorted(MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES)[:12])
         raise ModelError(
@@ -62,6 +81,33 @@ def load(
         name, "weights", lambda **kw: AutoModelForAudioClassification.from_pretrained(name, **kw), kwargs
     )
     return TransformersClassifier(network.to(device), extractor, name=name)
+
+
+def _is_ct2_whisper(name: str) -> bool:
+    path = Path(name).expanduser()
+    return (path / "model.bin").is_file() and (path / "vocabulary.txt").is_file()
+
+
+def _load_builtin_whisper(engine: str) -> Classifier:
+    """Whisper base from the offline weight packages: CTranslate2 as shipped, or converted once."""
+    from .whisper_lid import load_ct2_whisper
+    from .whisper_weights import whisper_base_transformers, whisper_base_ct2
+
+    if engine == "transformers":
+        return _load_whisper_lid(str(whisper_base_transformers()), {}, "cpu", display=BUILTIN_WHISPER)
+    classifier = load_ct2_whisper(whisper_base_ct2())
+    classifier.name = BUILTIN_WHISPER
+    return classifier
+
+
+def _load_whisper_lid(name: str, kwargs: dict, device: str, *, display: str | None = None) -> Classifier:
+    from transformers import GenerationConfig, WhisperForConditionalGeneration
+
+    from .whisper_lid import load_transformers_whisper
+
+    generation = _fetch(name, "generation config", lambda **kw: GenerationConfig.from_pretrained(name, **kw), kwargs)
+    network = _fetch(name, "weights", lambda **kw: WhisperForConditionalGeneration.from_pretrained(name, **kw), kwargs)
+    return load_transformers_whisper(network.to(device), generation, name=display or name)
 
 
 def _load_clap(name: str, kwargs: dict, device: str, labels: Any, template: str | None) -> Classifier:

@@ -11,7 +11,7 @@ from .errors import OptionError
 __all__ = ["ClassifyOptions"]
 
 ACTIVATIONS = ("softmax", "sigmoid", "none")
-POOLINGS = ("mean", "max")
+POOLINGS = ("mean", "max", "vote")
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,17 @@ class ClassifyOptions:
     """Only these labels may appear in results (an allow list); scores are not renormalised."""
     exclude: tuple[str, ...] = ()
     """These labels never appear in results (a deny list)."""
+    restrict: tuple[str, ...] | None = None
+    """The candidate set: scores are computed over just these labels (softmax renormalised over them)."""
+    abstain_below: float | None = None
+    """When the best overall score is below this, the answer is ``unknown`` (scored 1 - best)."""
     window_s: float | None = None
     """Classify in windows of this length; None uses the model's own window, and only when the input is longer."""
     hop_s: float | None = None
     """Step between window starts; None means ``window_s`` (no overlap)."""
-    pooling: Literal["mean", "max"] = "mean"
-    """How window scores are pooled into the overall prediction."""
+    pooling: Literal["mean", "max", "vote"] = "mean"
+    """How window scores pool into the overall prediction; ``vote`` weights each window by its
+    confidence (best score) and length."""
     merge: bool = True
     """Merge adjacent timeline segments that share their top label."""
     batch_size: int = 8
@@ -53,6 +58,8 @@ class ClassifyOptions:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and 0 < value < float("inf")):
                 raise OptionError(f"{name}={value!r} is not allowed; use a positive number of seconds")
+        if self.abstain_below is not None and not 0 <= self.abstain_below <= 1:
+            raise OptionError(f"abstain_below={self.abstain_below!r} is not allowed; use a score between 0 and 1")
         if self.hop_s is not None and self.window_s is None:
             raise OptionError("hop_s was given without window_s; set window_s too")
         if self.hop_s is not None and self.window_s is not None and self.hop_s > self.window_s:
@@ -61,7 +68,7 @@ class ClassifyOptions:
             raise OptionError(f"batch_s={self.batch_s!r} is not allowed; use a positive number of seconds")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise OptionError(f"batch_size={self.batch_size!r} is not allowed; use a whole number >= 1")
-        for name in ("include", "exclude"):
+        for name in ("include", "exclude", "restrict"):
             value = getattr(self, name)
             if isinstance(value, str):  # a bare string would be split into characters
                 object.__setattr__(self, name, (value,))

@@ -21,9 +21,14 @@ class Score:
 
     label: str
     score: float
+    code: str | None = None
+    """A short code for the label where the model has one (ISO 639-1 for languages)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "label": self.label}
+        out: dict[str, Any] = {"score": self.score, "label": self.label}
+        if self.code is not None:
+            out["code"] = self.code
+        return out
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from .errors import LabelError
 from .options import ClassifyOptions
 from .results import Score
 
-__all__ = ["activate", "check_labels", "rank"]
+__all__ = ["activate", "rank", "resolve_labels", "restrict_logits"]
 
 
 def activate(logits: np.ndarray, function: str) -> np.ndarray:
@@ -24,20 +24,41 @@ def activate(logits: np.ndarray, function: str) -> np.ndarray:
     return x
 
 
-def check_labels(options: ClassifyOptions, labels: Sequence[str]) -> None:
-    """Raise :class:`LabelError` if ``include``/``exclude`` name labels the model lacks."""
+def resolve_labels(options: ClassifyOptions, labels: Sequence[str], codes: Sequence[str] | None) -> ClassifyOptions:
+    """Options whose ``include``/``exclude``/``restrict`` name labels (codes are mapped to labels);
+    :class:`LabelError` for anything the model does not have."""
     known = set(labels)
-    for name in ("include", "exclude"):
-        missing = [x for x in getattr(options, name) or () if x not in known]
+    by_code = dict(zip(codes, labels)) if codes else {}
+    changes = {}
+    for name in ("include", "exclude", "restrict"):
+        given = getattr(options, name)
+        if given is None:
+            continue
+        resolved = tuple(x if x in known else by_code.get(x, x) for x in given)
+        missing = [x for x in resolved if x not in known]
         if missing:
-            shown = ", ".join(sorted(known)[:20]) + (", ..." if len(known) > 20 else "")
+            shown = ", ".join(sorted(by_code or known)[:20]) + (", ..." if len(known) > 20 else "")
             raise LabelError(f"{name}: label(s) {missing} are not among the model's {len(known)} labels ({shown})")
+        changes[name] = resolved
+    return options.replace(**changes)
 
 
-def rank(scores: np.ndarray, labels: Sequence[str], options: ClassifyOptions) -> tuple[Score, ...]:
-    """The best labels for one score vector, after the allow/deny lists and threshold."""
+def restrict_logits(logits: np.ndarray, labels: Sequence[str], restrict: Sequence[str] | None) -> np.ndarray:
+    """Logits with every label outside ``restrict`` at -inf, so softmax renormalises over the rest."""
+    if restrict is None:
+        return logits
+    keep = np.isin(np.asarray(labels), list(restrict))
+    return np.where(keep, logits, -np.inf)
+
+
+def rank(
+    scores: np.ndarray, labels: Sequence[str], options: ClassifyOptions, codes: Sequence[str] | None = None
+) -> tuple[Score, ...]:
+    """The best labels for one score vector, after the candidate set, allow/deny lists and threshold."""
     order = np.argsort(-scores, kind="stable")
     include = set(options.include) if options.include is not None else None
+    if options.restrict is not None:
+        include = set(options.restrict) if include is None else include & set(options.restrict)
     exclude = set(options.exclude)
     limit = len(labels) if options.top_k is None else options.top_k
     out: list[Score] = []
@@ -47,7 +68,7 @@ def rank(scores: np.ndarray, labels: Sequence[str], options: ClassifyOptions) ->
             continue
         if options.threshold is not None and scores[i] < options.threshold:
             break
-        out.append(Score(label, float(scores[i])))
+        out.append(Score(label, float(scores[i]), codes[i] if codes else None))
         if len(out) == limit:
             break
     return tuple(out)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import MissingExtraError, ModelError
 
-__all__ = ["cache_dir", "whisper_base_ct2"]
+__all__ = ["cache_dir", "whisper_base_ct2", "whisper_base_transformers"]
 
 logger = logging.getLogger("earmark")
 
@@ -86,3 +86,17 @@ def _join_and_verify(parts: list[Path], out: Path) -> None:
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def whisper_base_transformers() -> Path:
+    """The same weights as a transformers ``WhisperForConditionalGeneration`` folder, converted once."""
+    from .whisper_convert import convert_ct2_whisper
+
+    target = cache_dir() / "whisper-base-transformers"
+    marker = target / "converted-from.sha256"
+    if marker.exists() and marker.read_text().strip() == MODEL_BIN_SHA256:
+        return target
+    logger.info("converting Whisper base to transformers format into %s", target)
+    convert_ct2_whisper(whisper_base_ct2(), target)
+    marker.write_text(MODEL_BIN_SHA256 + "\n")
+    return target

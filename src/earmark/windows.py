@@ -28,9 +28,19 @@ def plan_windows(num_frames: int, sample_rate: int, window_s: float, hop_s: floa
     return spans
 
 
-def pool(scores: np.ndarray, how: str) -> np.ndarray:
-    """Pool per-window score vectors ``(windows, labels)`` into one vector."""
-    return scores.max(axis=0) if how == "max" else scores.mean(axis=0)
+def pool(scores: np.ndarray, how: str, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Pool per-window score vectors ``(windows, labels)`` into one vector.
+
+    ``vote`` is a weighted mean: each window counts by its confidence (its best score)
+    times its length, so short or unsure windows sway the answer less.
+    """
+    if how == "max":
+        return scores.max(axis=0)
+    if how == "vote":
+        weights = scores.max(axis=1) * (np.ones(len(scores)) if lengths is None else lengths)
+        if weights.sum() > 0:
+            return (weights[:, None] * scores).sum(axis=0) / weights.sum()
+    return scores.mean(axis=0)
 
 
 def merge_runs(
