@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from .errors import EarmarkError, OptionError
+from .tasks import TASKS
 
 app = typer.Typer(help="What is in this audio? Classify audio with pretrained models.", no_args_is_help=True)
 models_app = typer.Typer(help="Built-in tasks and models.", no_args_is_help=True)
@@ -25,6 +26,7 @@ AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aa
 class Pooling(str, Enum):
     mean = "mean"
     max = "max"
+    vote = "vote"
 
 
 class Function(str, Enum):
@@ -65,7 +67,12 @@ def expand_inputs(items: list[str]) -> list[str]:
 @app.command()
 def classify(
     audio: Annotated[list[str], typer.Argument(help="Audio files, directories or URLs.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Task name, model directory or Hub id.")],
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, Hub id, or task.")] = None,
+    task: Annotated[Optional[str], typer.Option(help="A built-in task, with its default model (earmark models list).")] = None,
+    engine: Annotated[str, typer.Option(help="Whisper language-ID engine: auto, ct2 or transformers.")] = "auto",
+    languages: Annotated[
+        Optional[str], typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised.")
+    ] = None,
     labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
     template: Annotated[Optional[str], typer.Option(help="Zero-shot prompt with {} for the label.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels to show per input.")] = 5,
@@ -73,7 +80,7 @@ def classify(
     function: Annotated[Optional[Function], typer.Option("--function", help="Scores from logits.")] = None,
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s) for long audio.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
-    pooling: Annotated[Pooling, typer.Option(help="Pool window scores by mean or max.")] = Pooling.mean,
+    pooling: Annotated[Optional[Pooling], typer.Option(help="Pool window scores: mean, max, or vote.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
     timeline: Annotated[Optional[str], typer.Option(help="Write the timeline (.json, .csv, .txt Audacity).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
@@ -87,18 +94,27 @@ def classify(
 
     if sum((as_json, as_jsonl, as_csv)) > 1:
         raise _fail("choose one of --json, --jsonl, --csv")
+    if (model is None) == (task is None):
+        raise _fail("give either --model or --task (earmark models list shows the tasks)")
     try:
         sources = expand_inputs(audio)
         if timeline and len(sources) != 1:
             raise OptionError("--timeline writes one recording's timeline; give exactly one input")
         if timeline and not timeline.lower().endswith(TIMELINE_SUFFIXES):
             raise OptionError(f"--timeline {timeline!r}: unknown extension; allowed: {', '.join(TIMELINE_SUFFIXES)}")
-        options = ClassifyOptions(
-            top_k=top_k, threshold=threshold, function_to_apply=function.value if function else None,
-            window_s=window_s, hop_s=hop_s, pooling=pooling.value, batch_size=batch_size,
-        )
+        given = {
+            "top_k": top_k, "threshold": threshold, "function_to_apply": function.value if function else None,
+            "window_s": window_s, "hop_s": hop_s, "pooling": pooling.value if pooling else None,
+            "restrict": tuple(x.strip() for x in languages.split(",")) if languages else None,
+        }
+        changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size}
+        if task is not None and task not in TASKS:
+            raise OptionError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+        ClassifyOptions(**changes)  # bad options fail before a model is loaded
         label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
-        classifier = load(model, labels=label_list, template=template, device=device)
+        classifier = load(model or task, labels=label_list, template=template, engine=engine, device=device)
+        # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.
+        options = classifier.default_options.replace(**changes)
         failed = _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline)
     except EarmarkError as e:
         raise _fail(str(e)) from None
@@ -187,8 +203,6 @@ def _print_table(prediction) -> None:
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show the built-in tasks and the model each loads by default."""
-    from .tasks import TASKS
-
     if as_json:
         typer.echo(json.dumps([t.__dict__ for t in TASKS.values()]))
         return
@@ -202,6 +216,23 @@ def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
     for t in TASKS.values():
         table.add_row(t.name, t.default_model, t.description)
     Console().print(table)
+
+
+@models_app.command("convert-whisper")
+def convert_whisper(
+    out: Annotated[Path, typer.Argument(help="Folder to write the transformers model to.")],
+    source: Annotated[
+        Optional[Path], typer.Option(help="A CTranslate2 Whisper folder; default: the offline Whisper base.")
+    ] = None,
+) -> None:
+    """Convert a CTranslate2 (faster-whisper) Whisper model to a transformers one."""
+    from .whisper_convert import convert_ct2_whisper
+    from .whisper_weights import whisper_base_ct2
+
+    try:
+        typer.echo(convert_ct2_whisper(source or whisper_base_ct2(), out))
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
 
 
 def main() -> None:

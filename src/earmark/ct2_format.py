@@ -36,7 +36,10 @@ def read_ct2(path: str | Path) -> tuple[str, dict[str, np.ndarray]]:
             name = _str(f)
             shape = tuple(_u(f, "<I") for _ in range(_u(f, "<B")))
             dtype = _u(f, "<B")
-            data = f.read(_u(f, "<I"))
+            size = _u(f, "<I")
+            data = f.read(size)
+            if len(data) != size:
+                raise ModelError(f"{path}: the file ends early in variable {name} (truncated?)")
             variables[name] = _array(data, dtype, shape, name)
         for _ in range(_u(f, "<I")):
             alias, target = _str(f), _str(f)

@@ -107,7 +107,7 @@ class WhisperLanguageClassifier(Classifier):
 class CT2Backend:
     """CTranslate2's ``Whisper.detect_language``; returns log-probabilities in ``codes`` order."""
 
-    def __init__(self, path: Path, *, compute_type: str = "default", threads: int = 0) -> None:
+    def __init__(self, path: Path, *, compute_type: str = "float32", threads: int = 0) -> None:
         try:
             import ctranslate2
         except ImportError as e:
@@ -159,7 +159,9 @@ def _ct2_codes(path: Path) -> list[str]:
     return [vocab[i][2:-2] for i in config["lang_ids"]]
 
 
-def load_ct2_whisper(path: str | Path, *, compute_type: str = "default", fast: bool = True, vad: bool = True):
+def load_ct2_whisper(path: str | Path, *, compute_type: str = "float32", fast: bool = True, vad: bool = True):
+    """CTranslate2 Whisper; float32 on CPU (its float16 weights are widened anyway, and int8 would
+    drift from the transformers engine)."""
     path = Path(path)
     backend = CT2Backend(path, compute_type=compute_type)
     return WhisperLanguageClassifier(backend, backend.codes, name=str(path), fast=fast, vad=vad)
@@ -169,8 +171,9 @@ def load_transformers_whisper(model: Any, generation_config: Any, *, name: str, 
     lang_to_id = getattr(generation_config, "lang_to_id", None)
     if not lang_to_id:
         raise ModelError(f"{name}: not a multilingual Whisper (its generation config has no lang_to_id)")
-    codes = [token[2:-2] for token in lang_to_id]
-    backend = TorchBackend(model, list(lang_to_id.values()), generation_config.decoder_start_token_id)
+    tokens = sorted(lang_to_id.items(), key=lambda item: item[1])  # Whisper's order: en, zh, de, ...
+    codes = [token[2:-2] for token, _ in tokens]
+    backend = TorchBackend(model, [i for _, i in tokens], generation_config.decoder_start_token_id)
     return WhisperLanguageClassifier(
         backend, codes, name=name, fast=fast, vad=vad, n_mels=model.config.num_mel_bins
     )
