@@ -70,6 +70,7 @@ def classify(
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, Hub id, or task.")] = None,
     task: Annotated[Optional[str], typer.Option(help="A built-in task, with its default model (earmark models list).")] = None,
     engine: Annotated[str, typer.Option(help="Whisper language-ID engine: auto, ct2 or transformers.")] = "auto",
+    compute_type: Annotated[str, typer.Option(help="CTranslate2 precision: float32 or int8 (faster).")] = "float32",
     languages: Annotated[
         Optional[str], typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised.")
     ] = None,
@@ -112,7 +113,9 @@ def classify(
             raise OptionError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
         ClassifyOptions(**changes)  # bad options fail before a model is loaded
         label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
-        classifier = load(model or task, labels=label_list, template=template, engine=engine, device=device)
+        classifier = load(
+            model or task, labels=label_list, template=template, engine=engine, compute_type=compute_type, device=device
+        )
         # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.
         options = classifier.default_options.replace(**changes)
         failed = _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline)

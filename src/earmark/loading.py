@@ -28,6 +28,7 @@ def load(
     labels: Sequence[str] | str | None = None,
     template: str | None = None,
     engine: str = "auto",
+    compute_type: str = "float32",
     device: str = "cpu",
     revision: str | None = None,
     trust_remote_code: bool = False,
@@ -38,7 +39,8 @@ def load(
     Hugging Face Hub id, or ``whisper-base`` (the offline Whisper base weights).
     ``labels`` (and ``template``, default ``"This is a sound of {}."``) bind
     free-text labels to a zero-shot CLAP model. ``engine`` picks CTranslate2 or
-    transformers for Whisper language ID. Remote code runs only when
+    transformers for Whisper language ID, and ``compute_type`` CTranslate2's
+    precision (``int8`` is ~1.7x faster on a CPU). Remote code runs only when
     ``trust_remote_code=True`` is passed.
     """
     if engine not in ENGINES:
@@ -49,12 +51,12 @@ def load(
     if (labels is not None or template is not None) and name == BUILTIN_WHISPER:
         raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {name!r} has fixed labels")
     if name == BUILTIN_WHISPER:
-        return _load_builtin_whisper(engine)
+        return _load_builtin_whisper(engine, compute_type)
     _check_local(name)
     if _is_ct2_whisper(name):
         from .whisper_lid import load_ct2_whisper
 
-        return load_ct2_whisper(name)
+        return load_ct2_whisper(name, compute_type=compute_type)
     kwargs: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
     from transformers import AutoConfig
     from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
@@ -88,14 +90,14 @@ def _is_ct2_whisper(name: str) -> bool:
     return (path / "model.bin").is_file() and (path / "vocabulary.txt").is_file()
 
 
-def _load_builtin_whisper(engine: str) -> Classifier:
+def _load_builtin_whisper(engine: str, compute_type: str) -> Classifier:
     """Whisper base from the offline weight packages: CTranslate2 as shipped, or converted once."""
     from .whisper_lid import load_ct2_whisper
-    from .whisper_weights import whisper_base_transformers, whisper_base_ct2
+    from .whisper_weights import whisper_base_ct2, whisper_base_transformers
 
     if engine == "transformers":
         return _load_whisper_lid(str(whisper_base_transformers()), {}, "cpu", display=BUILTIN_WHISPER)
-    classifier = load_ct2_whisper(whisper_base_ct2())
+    classifier = load_ct2_whisper(whisper_base_ct2(), compute_type=compute_type)
     classifier.name = BUILTIN_WHISPER
     return classifier
 

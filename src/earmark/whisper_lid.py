@@ -20,7 +20,7 @@ import numpy as np
 
 from .audio import Audio
 from .classifier import Classifier
-from .errors import ModelError, missing_extra
+from .errors import ModelError, OptionError, missing_extra
 from .languages import language_name
 from .options import ClassifyOptions
 from .vad import VadOptions, speech_spans
@@ -113,6 +113,9 @@ class CT2Backend:
         except ImportError as e:
             raise missing_extra("ctranslate2", "whisper", "the CTranslate2 Whisper engine") from e
         self._storage = ctranslate2.StorageView
+        allowed = sorted(ctranslate2.get_supported_compute_types("cpu"))
+        if compute_type not in allowed:
+            raise OptionError(f"compute_type={compute_type!r} is not supported on this CPU; allowed: {allowed}")
         self.model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type=compute_type, intra_threads=threads)
         self.codes = _ct2_codes(path)
 
