@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from timing import median_time
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 RATE = 16000
@@ -53,7 +53,11 @@ def make_files(folder: Path) -> list[str]:
 def build(kind: str, folder: Path) -> str:
     import torch
     from transformers import (
-        ASTConfig, ASTFeatureExtractor, ASTForAudioClassification, Wav2Vec2Config, Wav2Vec2FeatureExtractor,
+        ASTConfig,
+        ASTFeatureExtractor,
+        ASTForAudioClassification,
+        Wav2Vec2Config,
+        Wav2Vec2FeatureExtractor,
         Wav2Vec2ForSequenceClassification,
     )
 
@@ -67,15 +71,6 @@ def build(kind: str, folder: Path) -> str:
     model.save_pretrained(out)
     extractor.save_pretrained(out)
     return str(out)
-
-
-def timed(fn, runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:
@@ -104,8 +99,8 @@ def main() -> None:
             ours.classify(files[0]), theirs(files[0])  # warm-up
             print(f"{kind}: {sum(p.numel() for p in ours.model.parameters()) / 1e6:.1f} M parameters", flush=True)
             for name, subset in (("1 s", files[:32]), ("10 s", files[32:])):
-                t_ours, p_ours = timed(lambda: ours.classify_many(subset, batch_size=args.batch_size), args.runs)
-                t_one, p_one = timed(lambda: [theirs(f) for f in subset], args.runs)
+                t_ours, p_ours = median_time(lambda: ours.classify_many(subset, batch_size=args.batch_size), args.runs)
+                t_one, p_one = median_time(lambda: [theirs(f) for f in subset], args.runs)
                 agree = np.mean([a.label == b[0]["label"] for a, b in zip(p_ours, p_one)])
                 n = len(subset)
                 line = (
@@ -113,7 +108,7 @@ def main() -> None:
                     f"| ratio {t_one / t_ours:.2f}x | top-1 agreement {agree:.0%}"
                 )
                 if args.pipeline_batched:
-                    t_bat, _ = timed(lambda: theirs(subset, batch_size=args.batch_size), args.runs)
+                    t_bat, _ = median_time(lambda: theirs(subset, batch_size=args.batch_size), args.runs)
                     line += f" | pipeline batch_size={args.batch_size} {n / t_bat:6.2f} clips/s ({t_bat / t_ours:.2f}x)"
                 print(f"{line} | median of {args.runs}", flush=True)
 

@@ -11,11 +11,11 @@ faster-whisper clip by clip with its CPU default (the float16 weights widened to
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+
+from timing import median_time
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "multilingual" / "silero_vad_samples"
 
@@ -30,15 +30,6 @@ def make_clips(seconds: float, count_per_file: int) -> list[tuple[str, np.ndarra
         for k in range(count_per_file):
             clips.append((path.stem, audio.slice_s(k * step, k * step + seconds).samples))
     return clips
-
-
-def median_time(fn, runs: int):
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:
@@ -57,7 +48,10 @@ def main() -> None:
     ours = earmark.load("language-id")
     ours_int8 = earmark.load("language-id", compute_type="int8")
     theirs = WhisperModel(str(whisper_base_ct2()), device="cpu", compute_type="float32")
-    ours.classify(np.zeros(16000, np.float32) + 0.01, sample_rate=16000), theirs.detect_language(np.zeros(16000, np.float32))
+    (
+        ours.classify(np.zeros(16000, np.float32) + 0.01, sample_rate=16000),
+        theirs.detect_language(np.zeros(16000, np.float32)),
+    )
     print(f"clips/s and seconds per clip; median of {args.runs} runs; threads: CTranslate2 default")
     for seconds in (3.0, 5.0, 10.0):
         clips = make_clips(seconds, args.per_file)

@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 import tiny_models  # noqa: E402
 
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
     """Build each tiny model once per session: model_dir("ast") -> its folder."""

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from earmark import Audio, AudioError
+
 from synthetic import tone
 
 

@@ -6,6 +6,7 @@ import soxr
 import transformers
 
 import earmark
+
 from synthetic import noise, tone
 
 LABELS = ["dog barking", "rain", "a bell"]
@@ -52,7 +53,12 @@ def test_without_labels_is_a_clear_error(model_dir):
 
 @pytest.mark.parametrize(
     ("labels", "template", "message"),
-    [([], None, "one or more"), (["a", "a"], None, "repeat"), (["a", " "], None, "non-empty"), (["a"], "no slot", "{}")],
+    [
+        ([], None, "one or more"),
+        (["a", "a"], None, "repeat"),
+        (["a", " "], None, "non-empty"),
+        (["a"], "no slot", "{}"),
+    ],
 )
 def test_bad_labels(clap, labels, template, message):
     with pytest.raises(earmark.OptionError, match=message):

@@ -5,6 +5,7 @@ import pytest
 
 import earmark
 from earmark import Audio, ClassifyOptions, LabelError, OptionError
+
 from synthetic import noise, shared_path, tone
 
 
@@ -44,8 +45,15 @@ def test_unknown_labels_and_options_are_errors(loaded):
 
 
 @pytest.mark.parametrize(
-    "bad", [dict(top_k=0), dict(window_s=0), dict(window_s=1, hop_s=2), dict(hop_s=1), dict(batch_size=0),
-            dict(pooling="median")],
+    "bad",
+    [
+        dict(top_k=0),
+        dict(window_s=0),
+        dict(window_s=1, hop_s=2),
+        dict(hop_s=1),
+        dict(batch_size=0),
+        dict(pooling="median"),
+    ],
 )
 def test_option_validation(bad):
     with pytest.raises(OptionError):
@@ -57,7 +65,10 @@ def test_long_audio_gives_pooled_prediction_and_timeline(loaded):
     audio = np.concatenate([tone(300, 2.0), noise(2.5, seed=1)])
     raw = clf.classify(audio, sample_rate=16000, top_k=None, merge=False)
     assert [(s.start_s, s.end_s) for s in raw.timeline] == [(0, 1), (1, 2), (2, 3), (3, 4), (3.5, 4.5)]
-    windows = [clf.classify(Audio(audio, 16000).slice_s(a, b), top_k=None) for a, b in [(0, 1), (1, 2), (2, 3), (3, 4), (3.5, 4.5)]]
+    windows = [
+        clf.classify(Audio(audio, 16000).slice_s(a, b), top_k=None)
+        for a, b in [(0, 1), (1, 2), (2, 3), (3, 4), (3.5, 4.5)]
+    ]
     for segment, alone in zip(raw.timeline, windows):
         assert scores_of(segment.scores) == pytest.approx(scores_of(alone))
     mean = {lab: np.mean([next(s.score for s in w if s.label == lab) for w in windows]) for lab in clf.labels}

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import earmark
 from earmark.cli import app
+
 from synthetic import noise, tone
 
 runner = CliRunner()
@@ -43,7 +44,11 @@ def test_several_inputs_and_directories_give_jsonl_in_order(clips, model_dir):
     code, out, _ = run("classify", clips, "--model", model_dir("ast"))
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [line["source"] for line in lines] == [str(clips / "a.wav"), str(clips / "long.ogg"), str(clips / "sub" / "b.flac")]
+    assert [line["source"] for line in lines] == [
+        str(clips / "a.wav"),
+        str(clips / "long.ogg"),
+        str(clips / "sub" / "b.flac"),
+    ]
     assert all(len(line["scores"]) == 4 for line in lines) and "timeline" in lines[1]
 
 
@@ -86,9 +91,14 @@ def test_bad_input_is_one_line_and_exit_2(args, message, clips, model_dir):
 
 
 def test_a_bad_file_among_many_is_reported_and_the_rest_classified(clips, model_dir):
-    code, out, err = run("classify", clips / "a.wav", clips / "readme.txt", clips / "sub" / "b.flac", "-m", model_dir("ast"))
+    code, out, err = run(
+        "classify", clips / "a.wav", clips / "readme.txt", clips / "sub" / "b.flac", "-m", model_dir("ast")
+    )
     assert code == 2
-    assert [json.loads(line)["source"] for line in out.splitlines()] == [str(clips / "a.wav"), str(clips / "sub" / "b.flac")]
+    assert [json.loads(line)["source"] for line in out.splitlines()] == [
+        str(clips / "a.wav"),
+        str(clips / "sub" / "b.flac"),
+    ]
     assert "readme.txt" in err
 
 

@@ -11,6 +11,7 @@ import soundfile as sf
 import torch
 
 from earmark import Audio, AudioError, load_audio
+
 from synthetic import DATA, noise, shared_path, tone
 
 

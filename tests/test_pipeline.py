@@ -6,6 +6,7 @@ import soundfile as sf
 import transformers
 
 import earmark
+
 from synthetic import noise, shared_path, tone
 
 

@@ -20,8 +20,16 @@ def test_empty_prediction_after_threshold():
 
 
 def test_timeline_exports(tmp_path):
-    assert json.loads(TIMELINE.to_json())[1] == {"start_s": 1.5, "end_s": 3.0, "scores": [{"score": 0.5, "label": "rain"}]}
-    assert TIMELINE.to_csv().splitlines() == ["start_s,end_s,label,score", "0.000,1.500,dog,0.750000", "1.500,3.000,rain,0.500000"]
+    assert json.loads(TIMELINE.to_json())[1] == {
+        "start_s": 1.5,
+        "end_s": 3.0,
+        "scores": [{"score": 0.5, "label": "rain"}],
+    }
+    assert TIMELINE.to_csv().splitlines() == [
+        "start_s,end_s,label,score",
+        "0.000,1.500,dog,0.750000",
+        "1.500,3.000,rain,0.500000",
+    ]
     assert TIMELINE.to_audacity().splitlines()[0] == "0.000000\t1.500000\tdog"
     for ext in ("json", "csv", "txt"):
         TIMELINE.export(str(tmp_path / f"t.{ext}"))

@@ -5,6 +5,7 @@ import pytest
 
 import earmark
 from earmark import Audio, load_audio
+
 from synthetic import noise, shared_path
 
 pytest.importorskip("ctranslate2")
@@ -134,3 +135,25 @@ def test_cli_task_language_id():
     import json
 
     assert json.loads(result.stdout)[0] | {"score": 0} == {"label": "Italian", "code": "it", "score": 0}
+
+
+def test_readme_main_command_runs():
+    """The README's first command (after set-up) is the main job; run it as documented."""
+    import json
+    import re
+    import shlex
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from earmark.cli import app
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    first = re.search(r"```bash\n(.+?)\n```", readme).group(1)
+    command = shlex.split(first.split("&&")[-1])
+    assert command[0] == ".venv/bin/earmark"
+    shared_path("data", "multilingual")
+    result = CliRunner().invoke(app, command[1:])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 12 and all(line["scores"][0]["code"] in Path(line["source"]).stem for line in lines)

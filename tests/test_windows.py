@@ -33,7 +33,9 @@ def test_adjacent_windows_with_the_same_top_label_merge():
     ranked = lambda v: rank(v, labels, ClassifyOptions(top_k=None))  # noqa: E731
     timeline = merge_runs(spans, scores, ranked)
     assert [(s.start_s, s.end_s, s.label) for s in timeline] == [
-        (0.0, 2.0, "speech"), (2.0, 3.0, "music"), (3.0, 4.0, "speech"),
+        (0.0, 2.0, "speech"),
+        (2.0, 3.0, "music"),
+        (3.0, 4.0, "speech"),
     ]
     assert timeline.segments[0].score == pytest.approx(0.85)
     assert len(merge_runs(spans, scores, ranked, merge=False)) == 4

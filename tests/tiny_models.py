@@ -41,8 +41,15 @@ def build_ast(out: Path, *, multi_label: bool = False) -> Path:
 
 def _conv(**overrides) -> dict:
     return dict(
-        conv_dim=(16, 16, 16, 16), conv_kernel=(10, 3, 3, 3), conv_stride=(5, 4, 4, 4), num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2, classifier_proj_size=16, **SMALL, **_labels(), **overrides,
+        conv_dim=(16, 16, 16, 16),
+        conv_kernel=(10, 3, 3, 3),
+        conv_stride=(5, 4, 4, 4),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        classifier_proj_size=16,
+        **SMALL,
+        **_labels(),
+        **overrides,
     )
 
 
@@ -70,8 +77,16 @@ def build_whisper(out: Path) -> Path:
 
     torch.manual_seed(3)
     config = WhisperConfig(
-        d_model=32, encoder_layers=2, encoder_attention_heads=2, decoder_layers=1, decoder_attention_heads=2,
-        encoder_ffn_dim=37, decoder_ffn_dim=37, num_mel_bins=80, classifier_proj_size=16, **_labels(),
+        d_model=32,
+        encoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_layers=1,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        num_mel_bins=80,
+        classifier_proj_size=16,
+        **_labels(),
     )
     return _save(WhisperForAudioClassification(config), WhisperFeatureExtractor(), out)
 
@@ -87,8 +102,15 @@ def build_clap(out: Path) -> Path:
     config = ClapConfig(
         text_config=dict(vocab_size=len(vocab), max_position_embeddings=64, projection_dim=16, **SMALL),
         audio_config=dict(
-            depths=[1, 1], num_attention_heads=[2, 2], patch_embeds_hidden_size=16, hidden_size=32, window_size=8,
-            spec_size=256, num_mel_bins=64, projection_dim=16, enable_fusion=False,
+            depths=[1, 1],
+            num_attention_heads=[2, 2],
+            patch_embeds_hidden_size=16,
+            hidden_size=32,
+            window_size=8,
+            spec_size=256,
+            num_mel_bins=64,
+            projection_dim=16,
+            enable_fusion=False,
         ),
         projection_dim=16,
     )
@@ -97,7 +119,11 @@ def build_clap(out: Path) -> Path:
 
 
 BUILDERS = {
-    "ast": build_ast, "wav2vec2": build_wav2vec2, "hubert": build_hubert, "whisper": build_whisper, "clap": build_clap,
+    "ast": build_ast,
+    "wav2vec2": build_wav2vec2,
+    "hubert": build_hubert,
+    "whisper": build_whisper,
+    "clap": build_clap,
 }
 
 if __name__ == "__main__":

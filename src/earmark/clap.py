@@ -24,8 +24,14 @@ class ZeroShotClassifier(Classifier):
     """A CLAP model whose labels are free text, bound with :meth:`with_labels`."""
 
     def __init__(
-        self, model: Any, feature_extractor: Any, tokenizer: Any, *, name: str,
-        labels: Sequence[str] | None = None, template: str | None = None,
+        self,
+        model: Any,
+        feature_extractor: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        labels: Sequence[str] | None = None,
+        template: str | None = None,
         _text_cache: dict | None = None,
     ) -> None:
         self.model = model.eval()
@@ -50,8 +56,13 @@ class ZeroShotClassifier(Classifier):
     def with_labels(self, labels: Sequence[str], template: str | None = None) -> ZeroShotClassifier:
         """The same model with other labels (no reload; text embeddings are cached)."""
         return ZeroShotClassifier(
-            self.model, self.feature_extractor, self.tokenizer, name=self.name, labels=labels,
-            template=template or self.template, _text_cache=self._text_cache,
+            self.model,
+            self.feature_extractor,
+            self.tokenizer,
+            name=self.name,
+            labels=labels,
+            template=template or self.template,
+            _text_cache=self._text_cache,
         )
 
     def text_embeddings(self) -> Any:
@@ -70,9 +81,9 @@ class ZeroShotClassifier(Classifier):
         import torch
 
         text = self.text_embeddings()
-        inputs = self.feature_extractor(
-            list(clips), sampling_rate=self.sample_rate, return_tensors="pt"
-        ).to(self.model.device)
+        inputs = self.feature_extractor(list(clips), sampling_rate=self.sample_rate, return_tensors="pt").to(
+            self.model.device
+        )
         with torch.inference_mode():
             audio = self.model.get_audio_features(**inputs).pooler_output
             logits = audio @ text.T * self.model.logit_scale_a.exp()

@@ -55,7 +55,10 @@ class Classifier(ABC):
 
     Subclasses set ``name``, ``sample_rate``, ``labels``, ``window_s`` (the
     model's own input length in seconds, or None when it takes any length)
-    and ``multi_label``, and implement :meth:`forward`.
+    and ``multi_label``, and implement :meth:`forward`. They may also set
+    ``default_options`` (what ``options=None`` means for them), ``label_codes``
+    (short codes for the labels, e.g. ISO languages), and override :meth:`clips`
+    (e.g. to keep only speech).
     """
 
     name: str
@@ -65,7 +68,6 @@ class Classifier(ABC):
     default_function: str | None = None
     default_options: ClassifyOptions = ClassifyOptions()
     label_codes: tuple[str, ...] | None = None
-    always_timeline: bool = False
 
     @property
     @abstractmethod
@@ -80,7 +82,11 @@ class Classifier(ABC):
         return self.classify(source, options, **changes)
 
     def classify(
-        self, source: AudioInput, options: ClassifyOptions | None = None, *, sample_rate: int | None = None,
+        self,
+        source: AudioInput,
+        options: ClassifyOptions | None = None,
+        *,
+        sample_rate: int | None = None,
         **changes: Any,
     ) -> Prediction:
         """Classify one input (a file, bytes, an array with ``sample_rate``...).
@@ -90,15 +96,25 @@ class Classifier(ABC):
         return next(self.iter_classify([source], options, sample_rate=sample_rate, **changes))
 
     def classify_many(
-        self, sources: Iterable[AudioInput], options: ClassifyOptions | None = None, *,
-        sample_rate: int | None = None, progress: ProgressCallback | None = None, **changes: Any,
+        self,
+        sources: Iterable[AudioInput],
+        options: ClassifyOptions | None = None,
+        *,
+        sample_rate: int | None = None,
+        progress: ProgressCallback | None = None,
+        **changes: Any,
     ) -> list[Prediction]:
         """Classify many inputs, batched through the model; results keep the order of the inputs."""
         return list(self.iter_classify(sources, options, sample_rate=sample_rate, progress=progress, **changes))
 
     def iter_classify(
-        self, sources: Iterable[AudioInput], options: ClassifyOptions | None = None, *,
-        sample_rate: int | None = None, progress: ProgressCallback | None = None, **changes: Any,
+        self,
+        sources: Iterable[AudioInput],
+        options: ClassifyOptions | None = None,
+        *,
+        sample_rate: int | None = None,
+        progress: ProgressCallback | None = None,
+        **changes: Any,
     ) -> Iterator[Prediction]:
         """Like :meth:`classify_many`, yielding each prediction as soon as its input is done."""
         opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
@@ -166,7 +182,7 @@ class Classifier(ABC):
             return _abstain(rank(vector, labels, opts, codes), vector, opts.abstain_below)
 
         timeline = None
-        if len(job.spans) > 1 or self.always_timeline:
+        if len(job.spans) > 1:
             spans_s = [(a / job.sample_rate, b / job.sample_rate) for a, b in job.spans]
             timeline = merge_runs(spans_s, scores, ranked, merge=opts.merge)
         overall = ranked(pool(scores, opts.pooling, np.asarray(job.lengths, dtype=np.float64)))
@@ -175,7 +191,6 @@ class Classifier(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
-
 
 
 def _abstain(ranked: tuple[Score, ...], scores: np.ndarray, below: float | None) -> tuple[Score, ...]:

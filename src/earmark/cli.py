@@ -68,11 +68,14 @@ def expand_inputs(items: list[str]) -> list[str]:
 def classify(
     audio: Annotated[list[str], typer.Argument(help="Audio files, directories or URLs.")],
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, Hub id, or task.")] = None,
-    task: Annotated[Optional[str], typer.Option(help="A built-in task, with its default model (earmark models list).")] = None,
+    task: Annotated[
+        Optional[str], typer.Option(help="A built-in task, with its default model (earmark models list).")
+    ] = None,
     engine: Annotated[str, typer.Option(help="Whisper language-ID engine: auto, ct2 or transformers.")] = "auto",
     compute_type: Annotated[str, typer.Option(help="CTranslate2 precision: float32 or int8 (faster).")] = "float32",
     languages: Annotated[
-        Optional[str], typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised.")
+        Optional[str],
+        typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised."),
     ] = None,
     labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
     template: Annotated[Optional[str], typer.Option(help="Zero-shot prompt with {} for the label.")] = None,
@@ -104,8 +107,12 @@ def classify(
         if timeline and not timeline.lower().endswith(TIMELINE_SUFFIXES):
             raise OptionError(f"--timeline {timeline!r}: unknown extension; allowed: {', '.join(TIMELINE_SUFFIXES)}")
         given = {
-            "top_k": top_k, "threshold": threshold, "function_to_apply": function.value if function else None,
-            "window_s": window_s, "hop_s": hop_s, "pooling": pooling.value if pooling else None,
+            "top_k": top_k,
+            "threshold": threshold,
+            "function_to_apply": function.value if function else None,
+            "window_s": window_s,
+            "hop_s": hop_s,
+            "pooling": pooling.value if pooling else None,
             "restrict": tuple(x.strip() for x in languages.split(",")) if languages else None,
         }
         changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size}

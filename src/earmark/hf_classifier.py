@@ -67,9 +67,9 @@ class TransformersClassifier(Classifier):
         # Fixed-window extractors pad to their own length; passing padding=True would
         # make Whisper's pad to the longest clip instead of 30 s.
         padding = {} if self.window_s is not None else {"padding": True}
-        inputs = self.feature_extractor(
-            clips, sampling_rate=self.sample_rate, return_tensors="pt", **padding
-        ).to(self.model.device)
+        inputs = self.feature_extractor(clips, sampling_rate=self.sample_rate, return_tensors="pt", **padding).to(
+            self.model.device
+        )
         with torch.inference_mode():
             logits = self.model(**inputs).logits
         return logits.float().cpu().numpy()

@@ -79,9 +79,7 @@ def load(
     from .hf_classifier import TransformersClassifier
 
     extractor = _fetch(name, "feature extractor", lambda **kw: AutoFeatureExtractor.from_pretrained(name, **kw), kwargs)
-    network = _fetch(
-        name, "weights", lambda **kw: AutoModelForAudioClassification.from_pretrained(name, **kw), kwargs
-    )
+    network = _fetch(name, "weights", lambda **kw: AutoModelForAudioClassification.from_pretrained(name, **kw), kwargs)
     return TransformersClassifier(network.to(device), extractor, name=name)
 
 
@@ -120,9 +118,7 @@ def _load_clap(name: str, kwargs: dict, device: str, labels: Any, template: str 
     extractor = _fetch(name, "feature extractor", lambda **kw: AutoFeatureExtractor.from_pretrained(name, **kw), kwargs)
     tokenizer = _fetch(name, "tokenizer", lambda **kw: AutoTokenizer.from_pretrained(name, **kw), kwargs)
     network = _fetch(name, "weights", lambda **kw: ClapModel.from_pretrained(name, **kw), kwargs)
-    return ZeroShotClassifier(
-        network.to(device), extractor, tokenizer, name=name, labels=labels, template=template
-    )
+    return ZeroShotClassifier(network.to(device), extractor, tokenizer, name=name, labels=labels, template=template)
 
 
 def _check_local(name: str) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from .audio import Audio
-from .classifier import Classifier
 from .clap import DEFAULT_TEMPLATE, ZeroShotClassifier
+from .classifier import Classifier
 from .errors import OptionError
 from .loading import load
 from .options import ClassifyOptions
@@ -27,8 +27,13 @@ PIPELINE_TASKS = ("audio-classification", "zero-shot-audio-classification")
 
 
 def pipeline(
-    task: str | None = None, model: str | None = None, *, top_k: int | None = 5,
-    function_to_apply: str | None = None, batch_size: int = 8, device: str = "cpu",
+    task: str | None = None,
+    model: str | None = None,
+    *,
+    top_k: int | None = 5,
+    function_to_apply: str | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
     trust_remote_code: bool = False,
 ) -> AudioClassificationPipeline | ZeroShotAudioClassificationPipeline:
     """Like ``transformers.pipeline`` for the two audio classification tasks."""

@@ -22,7 +22,11 @@ TASKS: dict[str, Task] = {
         Task("keyword-spotting", "MIT/ast-finetuned-speech-commands-v2", "35 Speech Commands keywords"),
         Task("intent", "anton-l/xtreme_s_xlsr_300m_minds14", "banking intents (MINDS-14), XLS-R"),
         Task("language-id", "whisper-base", "99 spoken languages, Whisper base, offline (CTranslate2)"),
-        Task("language-id-fleurs", "sanchit-gandhi/whisper-medium-fleurs-lang-id", "102 FLEURS languages, fine-tuned Whisper"),
+        Task(
+            "language-id-fleurs",
+            "sanchit-gandhi/whisper-medium-fleurs-lang-id",
+            "102 FLEURS languages, fine-tuned Whisper",
+        ),
         Task("music-genre", "sanchit-gandhi/distilhubert-finetuned-gtzan", "10 GTZAN genres, DistilHuBERT"),
     )
 }

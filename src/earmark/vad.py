@@ -44,8 +44,12 @@ def speech_spans(audio: Audio, options: VadOptions = VadOptions()) -> list[tuple
     if audio.sample_rate != VAD_SAMPLE_RATE or audio.num_channels != 1:
         audio = audio.mono().resample(VAD_SAMPLE_RATE)
     stamps = get_speech_timestamps(
-        torch.from_numpy(np.ascontiguousarray(audio.samples)), _model(), sampling_rate=VAD_SAMPLE_RATE,
-        threshold=options.threshold, min_speech_duration_ms=round(options.min_speech_s * 1000),
-        min_silence_duration_ms=round(options.min_silence_s * 1000), speech_pad_ms=round(options.pad_s * 1000),
+        torch.from_numpy(np.ascontiguousarray(audio.samples)),
+        _model(),
+        sampling_rate=VAD_SAMPLE_RATE,
+        threshold=options.threshold,
+        min_speech_duration_ms=round(options.min_speech_s * 1000),
+        min_silence_duration_ms=round(options.min_silence_s * 1000),
+        speech_pad_ms=round(options.pad_s * 1000),
     )
     return [(int(s["start"]), int(s["end"])) for s in stamps]

@@ -24,7 +24,7 @@ SOT, EOT = "<|startoftranscript|>", "<|endoftext|>"
 def convert_ct2_whisper(ct2_dir: str | Path, out_dir: str | Path) -> Path:
     """Write ``WhisperForConditionalGeneration`` (float32), its feature extractor and tokenizer to ``out_dir``."""
     import torch
-    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+    from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration
 
     ct2_dir, out_dir = Path(ct2_dir), Path(out_dir)
     spec, variables = read_ct2(ct2_dir / "model.bin")
@@ -37,7 +37,9 @@ def convert_ct2_whisper(ct2_dir: str | Path, out_dir: str | Path) -> Path:
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if k != "proj_out.weight"]  # tied to the token embeddings
     if missing or unexpected:
-        raise ModelError(f"{ct2_dir}: conversion left weights unmatched: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        raise ModelError(
+            f"{ct2_dir}: conversion left weights unmatched: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
     model.tie_weights()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.eval().save_pretrained(out_dir)
@@ -59,14 +61,21 @@ def _config(v: dict[str, np.ndarray], vocab: dict[str, int]):
         return len({m[1] for k in v if (m := re.match(rf"{prefix}/layer_(\d+)/", k))})
 
     return WhisperConfig(
-        vocab_size=v["decoder/embeddings/weight"].shape[0], num_mel_bins=v["encoder/conv1/weight"].shape[1],
-        d_model=v["encoder/conv1/weight"].shape[0], encoder_layers=layers("encoder"), decoder_layers=layers("decoder"),
-        encoder_attention_heads=int(v["encoder/num_heads"]), decoder_attention_heads=int(v["decoder/num_heads"]),
+        vocab_size=v["decoder/embeddings/weight"].shape[0],
+        num_mel_bins=v["encoder/conv1/weight"].shape[1],
+        d_model=v["encoder/conv1/weight"].shape[0],
+        encoder_layers=layers("encoder"),
+        decoder_layers=layers("decoder"),
+        encoder_attention_heads=int(v["encoder/num_heads"]),
+        decoder_attention_heads=int(v["decoder/num_heads"]),
         encoder_ffn_dim=v["encoder/layer_0/ffn/linear_0/weight"].shape[0],
         decoder_ffn_dim=v["decoder/layer_0/ffn/linear_0/weight"].shape[0],
         max_source_positions=v["encoder/position_encodings/encodings"].shape[0],
         max_target_positions=v["decoder/position_encodings/encodings"].shape[0],
-        decoder_start_token_id=vocab[SOT], eos_token_id=vocab[EOT], pad_token_id=vocab[EOT], bos_token_id=vocab[EOT],
+        decoder_start_token_id=vocab[SOT],
+        eos_token_id=vocab[EOT],
+        pad_token_id=vocab[EOT],
+        bos_token_id=vocab[EOT],
         tie_word_embeddings=True,
     )
 
@@ -132,9 +141,13 @@ def _save_generation_config(ct2_dir: Path, out_dir: Path, vocab: dict[str, int])
     from transformers import GenerationConfig
 
     generation = GenerationConfig(
-        decoder_start_token_id=vocab[SOT], eos_token_id=vocab[EOT], pad_token_id=vocab[EOT],
-        lang_to_id={ids_to_token[i]: i for i in lang_ids}, is_multilingual=True,
+        decoder_start_token_id=vocab[SOT],
+        eos_token_id=vocab[EOT],
+        pad_token_id=vocab[EOT],
+        lang_to_id={ids_to_token[i]: i for i in lang_ids},
+        is_multilingual=True,
         task_to_id={"transcribe": vocab["<|transcribe|>"], "translate": vocab["<|translate|>"]},
-        no_timestamps_token_id=vocab["<|notimestamps|>"], max_length=448,
+        no_timestamps_token_id=vocab["<|notimestamps|>"],
+        max_length=448,
     )
     generation.save_pretrained(out_dir)

@@ -39,7 +39,11 @@ def whisper_base_ct2() -> Path:
     """The folder of Whisper base in CTranslate2 format, assembling it on first use."""
     target = cache_dir() / "whisper-base-ct2"
     marker = target / "model.bin.sha256"
-    if marker.exists() and marker.read_text().strip() == MODEL_BIN_SHA256 and _size(target / "model.bin") == MODEL_BIN_BYTES:
+    if (
+        marker.exists()
+        and marker.read_text().strip() == MODEL_BIN_SHA256
+        and _size(target / "model.bin") == MODEL_BIN_BYTES
+    ):
         return target
     parts = [_package_data(name) for name in PACKAGES]
     target.mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,5 @@ def merge_runs(
         else:
             runs.append([i])
         previous = top
-    segments = tuple(
-        Segment(spans_s[run[0]][0], spans_s[run[-1]][1], rank(scores[run].mean(axis=0))) for run in runs
-    )
+    segments = tuple(Segment(spans_s[run[0]][0], spans_s[run[-1]][1], rank(scores[run].mean(axis=0))) for run in runs)
     return Timeline(segments)
