@@ -210,6 +210,56 @@ def _print_table(prediction) -> None:
         console.print(f"  {seg.start_s:8.2f} - {seg.end_s:8.2f} s  {seg.label}  {seg.score:.3f}")
 
 
+@app.command()
+def listen(
+    audio: Annotated[
+        Optional[str], typer.Argument(help="An audio file, or - for stdin (raw s16le PCM or WAV).")
+    ] = None,
+    model: Annotated[
+        list[str], typer.Option("--model", "-m", help="wake-word/NAME, wake-word/NAME@micro, or any classifier.")
+    ] = ["wake-word/alexa"],  # noqa: B006  (typer needs the literal default)
+    mic: Annotated[
+        bool, typer.Option("--mic", help="Listen to the default microphone (pip install 'earmark[mic]').")
+    ] = False,
+    threshold: Annotated[
+        Optional[float], typer.Option(help="Score that fires an event; default: each model's own.")
+    ] = None,
+    patience: Annotated[int, typer.Option(min=1, help="Consecutive frames above the threshold.")] = 1,
+    refractory_s: Annotated[
+        float, typer.Option("--refractory-s", min=0, help="Seconds before a label can fire again.")
+    ] = 2.0,
+    rate: Annotated[int, typer.Option(min=1, help="Sample rate of raw PCM on stdin.")] = 16000,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per event.")] = False,
+) -> None:
+    """Listen to a stream and print an event each time a keyword is heard."""
+    from .sources import file_chunks, mic_chunks, stdin_chunks
+    from .streaming import StreamOptions
+    from .wake_words import listener
+
+    if mic == (audio is not None):
+        raise _fail("give an audio file, - for stdin, or --mic")
+    try:
+        stream = listener(model, StreamOptions(threshold=threshold, patience=patience, refractory_s=refractory_s))
+        chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
+        for chunk in chunks:
+            for event in stream.push(chunk):
+                _print_event(event, as_jsonl)
+        for event in stream.flush():
+            _print_event(event, as_jsonl)
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def _print_event(event, as_jsonl: bool) -> None:
+    if as_jsonl:
+        typer.echo(json.dumps(event.to_dict()))
+    else:
+        typer.echo(f"{event.end_s:9.2f} s  {event.label}  {event.score:.3f}")
+    sys.stdout.flush()
+
+
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show the built-in tasks and the model each loads by default."""

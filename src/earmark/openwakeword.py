@@ -1,0 +1,106 @@
+"""openWakeWord on ai-edge-litert: a shared frozen front end (melspectrogram -> Google's speech
+embedding, 96-d every 80 ms) and one tiny head per wake word over the last 16 embeddings (1.28 s).
+
+The TFLite models ship in the ``wyoming-openwakeword`` package (install it with ``--no-deps``: it pins
+an old runtime). Audio is handled in exact 80 ms steps, so any chunking gives the same scores.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MissingExtraError, ModelError
+
+__all__ = ["OPENWAKEWORD_MODELS", "OpenWakeWordScorer", "openwakeword_model_dir"]
+
+STEP = 1280  # samples per embedding: 80 ms at 16 kHz
+CONTEXT = 480  # extra samples the melspectrogram needs before each step (3 hops of 10 ms)
+MEL_WINDOW = 76  # mel frames per embedding
+MEL_BINS = 32
+EMBEDDINGS = 16  # embeddings per head input (1.28 s)
+PCM_SCALE = 32768.0  # the models take 16-bit PCM values as floats
+WARMUP_S = 2.0  # silence run through the front end at reset, so the first frames have history
+OPENWAKEWORD_MODELS = ("alexa", "hey_jarvis", "hey_mycroft", "hey_rhasspy", "ok_nabu")
+INSTALL = "pip install --no-deps wyoming-openwakeword ai-edge-litert"
+
+
+def openwakeword_model_dir() -> Path:
+    try:
+        return Path(str(resources.files("wyoming_openwakeword") / "models"))
+    except ModuleNotFoundError as e:
+        raise MissingExtraError(f"openWakeWord models need the 'wyoming-openwakeword' package; run: {INSTALL}") from e
+
+
+def _interpreter(path: Path):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as e:
+        raise MissingExtraError(f"TFLite models need the 'ai-edge-litert' package; run: {INSTALL}") from e
+    return Interpreter(model_path=str(path), num_threads=1)
+
+
+class _Runner:
+    """One TFLite interpreter with a fixed input shape."""
+
+    def __init__(self, path: Path, shape: list[int] | None = None) -> None:
+        self.interpreter = _interpreter(path)
+        if shape is not None:  # the melspectrogram model must be resized before allocation
+            self.interpreter.resize_tensor_input(0, shape, strict=True)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.output = self.interpreter.get_output_details()[0]["index"]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.interpreter.set_tensor(self.input, x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output)
+
+
+class OpenWakeWordScorer:
+    """Scores for several openWakeWord heads sharing one front end; a frame every 80 ms."""
+
+    frame_s = STEP / 16000
+    context_s = EMBEDDINGS * STEP / 16000
+    default_threshold = 0.5
+
+    def __init__(self, names: list[str]) -> None:
+        folder = openwakeword_model_dir()
+        unknown = [n for n in names if n not in OPENWAKEWORD_MODELS]
+        if unknown:
+            raise ModelError(f"no openWakeWord model {unknown}; available: {', '.join(OPENWAKEWORD_MODELS)}")
+        self.labels = tuple(names)
+        self._mel = _Runner(folder / "melspectrogram.tflite", [1, STEP + CONTEXT])
+        self._embed = _Runner(folder / "embedding_model.tflite")
+        self._heads = [_Runner(folder / f"{name}_v0.1.tflite") for name in names]
+        self.reset()
+
+    def reset(self) -> None:
+        self._pending = np.zeros(0, np.float32)
+        self._context = np.zeros(CONTEXT, np.float32)
+        self._mels = np.ones((MEL_WINDOW, MEL_BINS), np.float32)
+        self._embeddings = np.zeros((0, 96), np.float32)
+        self.push(np.zeros(int(WARMUP_S * 16000), np.float32))
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        self._pending = np.concatenate([self._pending, samples.astype(np.float32)])
+        rows = []
+        while len(self._pending) >= STEP:
+            step, self._pending = self._pending[:STEP], self._pending[STEP:]
+            rows.append(self._step(step))
+        return np.array(rows, np.float32).reshape(len(rows), len(self.labels))
+
+    def _step(self, step: np.ndarray) -> list[float]:
+        audio = np.concatenate([self._context, step])
+        self._context = step[-CONTEXT:]
+        pcm = np.clip(np.round(audio * PCM_SCALE), -PCM_SCALE, PCM_SCALE - 1)[None].astype(np.float32)
+        mels = np.squeeze(self._mel(pcm)) / 10 + 2
+        self._mels = np.vstack([self._mels, mels])[-MEL_WINDOW:]
+        embedding = self._embed(self._mels[None, :, :, None].astype(np.float32)).reshape(1, 96)
+        self._embeddings = np.vstack([self._embeddings, embedding])[-EMBEDDINGS:]
+        if len(self._embeddings) < EMBEDDINGS:
+            return [0.0] * len(self._heads)
+        window = self._embeddings[None].astype(np.float32)
+        return [float(head(window).reshape(-1)[0]) for head in self._heads]

@@ -1,0 +1,94 @@
+"""``earmark.listener``: wake-word models by name, and any classifier over a sliding window, as one Listener."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .audio import Audio
+from .classifier import Classifier
+from .errors import OptionError
+from .streaming import Listener, StreamOptions
+
+__all__ = ["ClassifierScorer", "listener"]
+
+PREFIX = "wake-word/"
+MICRO_SUFFIX = "@micro"
+
+
+class ClassifierScorer:
+    """Any earmark classifier on a stream: the last ``window_s`` scored every ``hop_s``."""
+
+    default_threshold = 0.5
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        *,
+        window_s: float | None = None,
+        hop_s: float = 0.1,
+        labels: Sequence[str] | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.window_s = window_s or classifier.window_s or 1.0
+        self.frame_s = hop_s
+        self.context_s = self.window_s
+        unknown = sorted(set(labels or ()) - set(classifier.labels))
+        if unknown:
+            raise OptionError(f"labels {unknown} are not the model's; it has {list(classifier.labels)[:20]}")
+        self.labels = tuple(labels or classifier.labels)
+        self._columns = [classifier.labels.index(label) for label in self.labels]
+        self.reset()
+
+    def reset(self) -> None:
+        self._buffer = np.zeros(round(self.window_s * 16000), np.float32)
+        self._pending = np.zeros(0, np.float32)
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        hop = round(self.frame_s * 16000)
+        self._pending = np.concatenate([self._pending, samples])
+        windows = []
+        while len(self._pending) >= hop:
+            self._buffer = np.concatenate([self._buffer[hop:], self._pending[:hop]])
+            self._pending = self._pending[hop:]
+            windows.append(Audio(self._buffer.copy(), 16000))
+        if not windows:
+            return np.zeros((0, len(self.labels)), np.float32)
+        predictions = self.classifier.classify_many(windows, top_k=None)
+        index = {label: i for i, label in enumerate(self.labels)}
+        rows = np.zeros((len(windows), len(self.labels)), np.float32)
+        for r, prediction in enumerate(predictions):
+            for s in prediction.scores:
+                if s.label in index:
+                    rows[r, index[s.label]] = s.score
+        return rows
+
+
+def listener(models: Sequence[str], options: StreamOptions | None = None, *, hop_s: float = 0.1) -> Listener:
+    """A Listener for several models at once.
+
+    ``wake-word/NAME`` is an openWakeWord model (alexa, hey_jarvis, hey_mycroft, hey_rhasspy,
+    ok_nabu), ``wake-word/NAME@micro`` a microWakeWord one (alexa, hey_jarvis, hey_mycroft,
+    okay_nabu); anything else is loaded with :func:`earmark.load` and scored on a sliding window.
+    """
+    from .loading import load
+    from .microwakeword import MicroWakeWordScorer
+    from .openwakeword import OpenWakeWordScorer
+
+    if not models:
+        raise OptionError("listen needs at least one model, e.g. wake-word/alexa")
+    oww, micro, others = [], [], []
+    for name in models:
+        if name.startswith(PREFIX):
+            word = name[len(PREFIX) :]
+            (micro if word.endswith(MICRO_SUFFIX) else oww).append(word.removesuffix(MICRO_SUFFIX))
+        else:
+            others.append(name)
+    scorers = []
+    if oww:
+        scorers.append(OpenWakeWordScorer(oww))
+    if micro:
+        scorers.append(MicroWakeWordScorer(micro))
+    scorers += [ClassifierScorer(load(name), hop_s=hop_s) for name in others]
+    return Listener(scorers, options)
