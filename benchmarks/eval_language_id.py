@@ -51,7 +51,9 @@ def main() -> None:
     for seconds in (3.0, 5.0, 10.0):
         for fast in (True, False):
             clf.fast = fast
-            print(f"{seconds:.0f} s windows, {'fast' if fast else 'full 30 s'}: {windows_accuracy(clf, paths, seconds)}")
+            print(
+                f"{seconds:.0f} s windows, {'fast' if fast else 'full 30 s'}: {windows_accuracy(clf, paths, seconds)}"
+            )
     clf.fast = True
     esc = sorted((DATA / "esc10").rglob("*.ogg"))
     answers = collections.Counter(p.label for p in clf.classify_many(esc))

@@ -16,7 +16,7 @@ class LoudnessScorer:
     labels = ("loud",)
     frame_s = 0.01
     context_s = 0.01
-    default_threshold = 0.5
+    thresholds = {"loud": 0.5}
 
     def reset(self):
         self.pending = np.zeros(0, np.float32)

@@ -54,9 +54,8 @@ class MicroWakeWordScorer:
             raise ModelError(f"no microWakeWord model {unknown}; available: {', '.join(MICROWAKEWORD_MODELS)}")
         self.labels = tuple(f"{name}@micro" for name in names)
         self._models = [_One(name) for name in names]
-        # The published cutoffs differ per model (alexa 0.9, okay_nabu 0.97...); one threshold for
-        # the scorer is the strictest of them unless the caller sets per-label thresholds.
-        self.default_threshold = max(m.model.probability_cutoff for m in self._models)
+        # Each model's published cutoff (alexa 0.9, okay_nabu 0.97, ...).
+        self.thresholds = {label: m.model.probability_cutoff for label, m in zip(self.labels, self._models)}
 
     def reset(self) -> None:
         for model in self._models:

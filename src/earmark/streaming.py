@@ -73,7 +73,7 @@ class FrameScorer(Protocol):
     labels: tuple[str, ...]
     frame_s: float  # time between frames
     context_s: float  # audio a frame's score looks back over (for an event's start_s)
-    default_threshold: float
+    thresholds: Mapping[str, float]  # each label's default threshold
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         """Scores ``(new_frames, len(labels))`` for every frame completed by these samples."""
@@ -160,7 +160,7 @@ class Listener:
                 self._frames[k] += 1
                 end_s = self._frames[k] * scorer.frame_s
                 for label, score in zip(scorer.labels, row):
-                    threshold = self.options.threshold_for(label, scorer.default_threshold)
+                    threshold = self.options.threshold_for(label, scorer.thresholds[label])
                     event = self._step(label, float(score), end_s, scorer.context_s, threshold)
                     if event:
                         events.append(event)

@@ -20,8 +20,6 @@ MICRO_SUFFIX = "@micro"
 class ClassifierScorer:
     """Any earmark classifier on a stream: the last ``window_s`` scored every ``hop_s``."""
 
-    default_threshold = 0.5
-
     def __init__(
         self,
         classifier: Classifier,
@@ -38,6 +36,7 @@ class ClassifierScorer:
         if unknown:
             raise OptionError(f"labels {unknown} are not the model's; it has {list(classifier.labels)[:20]}")
         self.labels = tuple(labels or classifier.labels)
+        self.thresholds = dict.fromkeys(self.labels, 0.5)
         self._columns = [classifier.labels.index(label) for label in self.labels]
         self.reset()
 
