@@ -21,6 +21,7 @@ import types
 from pathlib import Path
 
 import numpy as np
+
 from timing import median_time
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "wakewords" / "multiple_keywords.wav"

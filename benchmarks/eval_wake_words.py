@@ -51,9 +51,8 @@ def main() -> None:
             for label in wanted:
                 hits[label] += label in labels
         for label in wanted:
-            print(
-                f"{keyword} clips ({len(clips)}): {label} detected {hits[label]}, miss rate {1 - hits[label] / len(clips):.1%}"
-            )
+            miss = 1 - hits[label] / len(clips)
+            print(f"{keyword} clips ({len(clips)}): {label} detected {hits[label]}, miss rate {miss:.1%}")
     negatives = {
         "speech and noise (intent, FSDD, multilingual, ESC-10)": sorted((DATA / "intent").rglob("*.wav"))
         + sorted((DATA / "fsdd").rglob("*.wav"))
@@ -73,9 +72,8 @@ def main() -> None:
         events = stream.listen([audio[i : i + 16000] for i in range(0, len(audio), 16000)], 16000)
         seconds = time.perf_counter() - start
         counts = {label: sum(e.label == label for e in events) for label in stream.labels}
-        print(
-            f"{name}: {hours * 60:.1f} min, {len(paths)} clips, 9 models in {seconds:.1f} s (RTF {seconds / (hours * 3600):.4f})"
-        )
+        rtf = seconds / (hours * 3600)
+        print(f"{name}: {hours * 60:.1f} min, {len(paths)} clips, 9 models in {seconds:.1f} s (RTF {rtf:.4f})")
         for label, count in counts.items():
             print(f"  {label:18s} {count:3d} false accepts = {count / hours:6.2f} per hour")
 

@@ -5,6 +5,7 @@ import pytest
 
 from earmark import AudioError, OptionError
 from earmark.streaming import Event, Listener, StreamOptions
+
 from synthetic import tone
 
 FRAME = 160  # 10 ms at 16 kHz

@@ -11,6 +11,7 @@ import earmark
 from earmark import load_audio
 from earmark.sources import stdin_chunks
 from earmark.wake_words import listener
+
 from synthetic import noise, shared_path
 
 pytest.importorskip("ai_edge_litert")
