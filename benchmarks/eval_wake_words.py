@@ -6,7 +6,7 @@ per hour on a long stream of real non-wake-word audio.
   (0.5 s of silence between clips), plus a second stream of the other wake words (computer,
   snowboy, smart mirror, view glass), run through all nine models at their default thresholds.
 
-    .venv/bin/python benchmarks/eval_wake_words.py [--threshold X]
+    .venv/bin/python benchmarks/eval_wake_words.py [--threshold X] [--vad-threshold P]
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ def stream_of(paths: list[Path]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--vad-threshold", type=float, default=None)
     args = parser.parse_args()
     from earmark.streaming import StreamOptions
     from earmark.wake_words import listener
 
-    stream = listener(MODELS, StreamOptions(threshold=args.threshold))
+    stream = listener(MODELS, StreamOptions(threshold=args.threshold, vad_threshold=args.vad_threshold))
     pad = np.zeros(16000, np.float32)
     for keyword, wanted in (("alexa", ("alexa", "alexa@micro")), ("jarvis", ("hey_jarvis", "hey_jarvis@micro"))):
         clips = sorted((DATA / "wakewords" / keyword).glob("*.*"))

@@ -129,3 +129,16 @@ def test_cli_listen(tmp_path):
     assert missing_mic.exit_code == 2 and "pip install 'earmark[mic]'" in missing_mic.stderr
     both = runner.invoke(app, ["listen"])
     assert both.exit_code == 2 and "--mic" in both.stderr
+
+
+def test_vad_gate_keeps_speech_events_and_chunking_invariance():
+    from earmark.streaming import StreamOptions
+
+    gated = listener(["wake-word/alexa"], StreamOptions(vad_threshold=0.5))
+    audio = padded(alexa_clips()[1])
+    whole = gated.listen([audio], 16000)
+    gated.reset()
+    assert gated.listen([audio[i : i + 800] for i in range(0, len(audio), 800)], 16000) == whole
+    assert [e.label for e in whole] == ["alexa"]
+    gated.reset()
+    assert gated.listen([noise(5.0)], 16000) == []

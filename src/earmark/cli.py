@@ -228,6 +228,9 @@ def listen(
     refractory_s: Annotated[
         float, typer.Option("--refractory-s", min=0, help="Seconds before a label can fire again.")
     ] = 2.0,
+    vad_threshold: Annotated[
+        Optional[float], typer.Option("--vad-threshold", help="Only fire where Silero VAD hears speech (e.g. 0.5).")
+    ] = None,
     rate: Annotated[int, typer.Option(min=1, help="Sample rate of raw PCM on stdin.")] = 16000,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per event.")] = False,
 ) -> None:
@@ -239,7 +242,10 @@ def listen(
     if mic == (audio is not None):
         raise _fail("give an audio file, - for stdin, or --mic")
     try:
-        stream = listener(model, StreamOptions(threshold=threshold, patience=patience, refractory_s=refractory_s))
+        options = StreamOptions(
+            threshold=threshold, patience=patience, refractory_s=refractory_s, vad_threshold=vad_threshold
+        )
+        stream = listener(model, options)
         chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
         for chunk in chunks:
             for event in stream.push(chunk):

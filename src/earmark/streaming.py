@@ -51,6 +51,9 @@ class StreamOptions:
     """Consecutive frames at or above the threshold before an event fires."""
     refractory_s: float = 2.0
     """After an event, the same label cannot fire again for this long (debounce)."""
+    vad_threshold: float | None = None
+    """Gate events with Silero VAD: fire only if speech probability reached this within the event's
+    window. None turns the gate off."""
 
     def __post_init__(self) -> None:
         values = self.threshold.values() if isinstance(self.threshold, Mapping) else [self.threshold or 0.0]
@@ -58,6 +61,8 @@ class StreamOptions:
             raise OptionError(f"threshold={self.threshold!r} is not allowed; use scores between 0 and 1")
         if not isinstance(self.patience, int) or self.patience < 1:
             raise OptionError(f"patience={self.patience!r} is not allowed; use a whole number >= 1")
+        if self.vad_threshold is not None and not 0 <= self.vad_threshold <= 1:
+            raise OptionError(f"vad_threshold={self.vad_threshold!r} is not allowed; use a probability in [0, 1]")
         if not (isinstance(self.refractory_s, (int, float)) and self.refractory_s >= 0):
             raise OptionError(f"refractory_s={self.refractory_s!r} is not allowed; use seconds >= 0")
 
@@ -112,6 +117,7 @@ class Listener:
         self._states = {label: _LabelState() for label in self.labels}
         self._resampler: Any = None
         self._rate: int | None = None
+        self._vad = _VadGate() if self.options.vad_threshold is not None else None
 
     def push(self, chunk: np.ndarray | Audio, sample_rate: int | None = None) -> list[Event]:
         """Feed a chunk (any length; float or int16 PCM; mono or multichannel) and return new events."""
@@ -153,6 +159,8 @@ class Listener:
         return self._resampler.resample_chunk(samples, last=last)
 
     def _score(self, samples: np.ndarray) -> list[Event]:
+        if self._vad is not None:
+            self._vad.push(samples)
         events: list[Event] = []
         for k, scorer in enumerate(self.scorers):
             scores = scorer.push(samples)
@@ -175,7 +183,47 @@ class Listener:
         state.best = max(state.best, score)
         if state.run < self.options.patience:
             return None
+        start_s = max(0.0, end_s - context_s)
+        if self._vad is not None and self._vad.speech(start_s, end_s) < self.options.vad_threshold:
+            state.run, state.best = 0, 0.0
+            return None
         state.blocked_until_s = end_s + self.options.refractory_s
-        event = Event(label, state.best, max(0.0, end_s - context_s), end_s)
+        event = Event(label, state.best, start_s, end_s)
         state.run, state.best = 0, 0.0
         return event
+
+
+class _VadGate:
+    """Silero VAD over the stream in exact 32 ms frames; remembers recent speech probabilities."""
+
+    FRAME = 512
+    KEEP_S = 10.0
+
+    def __init__(self) -> None:
+        from .vad import _model
+
+        self.model = _model()
+        self.model.reset_states()
+        self.pending = np.zeros(0, np.float32)
+        self.probs: list[float] = []
+        self.dropped = 0  # frames no longer kept (older than KEEP_S)
+
+    def push(self, samples: np.ndarray) -> None:
+        import torch
+
+        self.pending = np.concatenate([self.pending, samples])
+        while len(self.pending) >= self.FRAME:
+            frame, self.pending = self.pending[: self.FRAME], self.pending[self.FRAME :]
+            self.probs.append(float(self.model(torch.from_numpy(frame.copy()), SAMPLE_RATE)))
+        keep = int(self.KEEP_S * SAMPLE_RATE / self.FRAME)
+        if len(self.probs) > 2 * keep:
+            self.dropped += len(self.probs) - keep
+            self.probs = self.probs[-keep:]
+
+    def speech(self, start_s: float, end_s: float) -> float:
+        """The highest speech probability of the frames between two stream times."""
+        frame_s = self.FRAME / SAMPLE_RATE
+        a = max(0, int(start_s / frame_s) - self.dropped)
+        b = max(a + 1, int(np.ceil(end_s / frame_s)) - self.dropped)
+        window = self.probs[a:b]
+        return max(window) if window else 0.0
