@@ -229,8 +229,11 @@ def listen(
         float, typer.Option("--refractory-s", min=0, help="Seconds before a label can fire again.")
     ] = 2.0,
     vad_threshold: Annotated[
-        Optional[float], typer.Option("--vad-threshold", help="Only fire where Silero VAD hears speech (e.g. 0.5).")
-    ] = None,
+        float,
+        typer.Option(
+            "--vad-threshold", min=0, max=1, help="Fire only where Silero VAD hears speech at least this; 0: off."
+        ),
+    ] = 0.5,
     rate: Annotated[int, typer.Option(min=1, help="Sample rate of raw PCM on stdin.")] = 16000,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per event.")] = False,
 ) -> None:
@@ -243,7 +246,7 @@ def listen(
         raise _fail("give an audio file, - for stdin, or --mic")
     try:
         options = StreamOptions(
-            threshold=threshold, patience=patience, refractory_s=refractory_s, vad_threshold=vad_threshold
+            threshold=threshold, patience=patience, refractory_s=refractory_s, vad_threshold=vad_threshold or None
         )
         stream = listener(model, options)
         chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
