@@ -4,7 +4,8 @@ openWakeWord models, the same audio, the same run.
 Both run the same TFLite files (from wyoming-openwakeword) on ai-edge-litert: openwakeword imports
 ``tflite_runtime``, which breaks on numpy 2, so this script points that import at ai-edge-litert's
 identical ``Interpreter``. The audio is ``multiple_keywords.wav`` (45.5 s) repeated to ~3 minutes,
-fed in 80 ms chunks to both. Reported: real-time factor (seconds of compute per second of audio),
+fed in 80 ms chunks to both, with two threads each (``ncpu=2``; earmark uses them for the embedding).
+Reported: real-time factor (seconds of compute per second of audio),
 the ratio, the largest per-frame score difference after the first 2 s (openwakeword starts from
 random-noise history, earmark from silence), and the detections of both at threshold 0.5 with a
 2 s debounce.
@@ -42,7 +43,7 @@ def openwakeword_model(folder: Path):
         wakeword_models=[str(folder / f"{n}_v0.1.tflite") for n in NAMES],
         inference_framework="tflite",
         melspec_model_path=str(folder / "melspectrogram.tflite"),
-        embedding_model_path=str(folder / "embedding_model.tflite"),
+        embedding_model_path=str(folder / "embedding_model.tflite"), ncpu=2,
     )
 
 
