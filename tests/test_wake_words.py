@@ -142,3 +142,11 @@ def test_vad_gate_keeps_speech_events_and_chunking_invariance():
     assert [e.label for e in whole] == ["alexa"]
     gated.reset()
     assert gated.listen([noise(5.0)], 16000) == []
+
+
+def test_wake_word_models_are_classifiers_too():
+    clf = earmark.load("wake-word")
+    assert clf.labels == ("alexa",)
+    clips = alexa_clips()[:5] + sorted(shared_path("data", "wakewords", "computer").glob("*"))[:5]
+    scores = [p.scores[0].score for p in clf.classify_many(clips)]
+    assert min(scores[:5]) > 0.5 > max(scores[5:])

@@ -48,10 +48,14 @@ def load(
     name = os.fspath(model)
     if name in TASKS:
         name = TASKS[name].default_model
-    if (labels is not None or template is not None) and name == BUILTIN_WHISPER:
+    if (labels is not None or template is not None) and (name == BUILTIN_WHISPER or name.startswith("wake-word/")):
         raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {name!r} has fixed labels")
     if name == BUILTIN_WHISPER:
         return _load_builtin_whisper(engine, compute_type)
+    if name.startswith("wake-word/"):
+        from .wake_words import load_wake_words
+
+        return load_wake_words([name])
     _check_local(name)
     if _is_ct2_whisper(name):
         from .whisper_lid import load_ct2_whisper

@@ -20,6 +20,7 @@ TASKS: dict[str, Task] = {
         Task("audio-classification", "MIT/ast-finetuned-audioset-10-10-0.4593", "sound events, 527 AudioSet labels"),
         Task("zero-shot-audio-classification", "laion/clap-htsat-unfused", "free-text labels with CLAP"),
         Task("keyword-spotting", "MIT/ast-finetuned-speech-commands-v2", "35 Speech Commands keywords"),
+        Task("wake-word", "wake-word/alexa", "openWakeWord/microWakeWord, offline; streams: earmark listen"),
         Task("intent", "anton-l/xtreme_s_xlsr_300m_minds14", "banking intents (MINDS-14), XLS-R"),
         Task("language-id", "whisper-base", "99 spoken languages, Whisper base, offline (CTranslate2)"),
         Task(

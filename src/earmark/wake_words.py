@@ -11,7 +11,7 @@ from .classifier import Classifier
 from .errors import OptionError
 from .streaming import Listener, StreamOptions
 
-__all__ = ["ClassifierScorer", "listener"]
+__all__ = ["ClassifierScorer", "WakeWordClassifier", "listener", "load_wake_words"]
 
 PREFIX = "wake-word/"
 MICRO_SUFFIX = "@micro"
@@ -64,19 +64,43 @@ class ClassifierScorer:
         return rows
 
 
-def listener(models: Sequence[str], options: StreamOptions | None = None, *, hop_s: float = 0.1) -> Listener:
-    """A Listener for several models at once.
+class WakeWordClassifier(Classifier):
+    """Wake-word models as a clip classifier: each label scores its best frame over the clip
+    (run as a stream, with 1 s of silence either side as openWakeWord's ``predict_clip`` does), so
+    ``earmark classify`` and evaluation work on them like on any model."""
 
-    ``wake-word/NAME`` is an openWakeWord model (alexa, hey_jarvis, hey_mycroft, hey_rhasspy,
-    ok_nabu), ``wake-word/NAME@micro`` a microWakeWord one (alexa, hey_jarvis, hey_mycroft,
-    okay_nabu); anything else is loaded with :func:`earmark.load` and scored on a sliding window.
-    """
+    sample_rate = 16000
+    multi_label = True
+    default_function = "none"  # scores are already probabilities, one per wake word
+
+    def __init__(self, scorers: Sequence, *, name: str) -> None:
+        self.name = name
+        self.scorers = list(scorers)
+        self._labels = tuple(label for s in self.scorers for label in s.labels)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        pad = np.zeros(16000, np.float32)
+        out = np.zeros((len(clips), len(self._labels)), np.float32)
+        for i, clip in enumerate(clips):
+            audio = np.concatenate([pad, clip, pad])
+            columns = []
+            for scorer in self.scorers:
+                scorer.reset()
+                scores = scorer.push(audio)
+                columns.append(scores.max(axis=0) if len(scores) else np.zeros(len(scorer.labels)))
+            out[i] = np.concatenate(columns)
+        return out
+
+
+def _scorers(models: Sequence[str], hop_s: float) -> list:
     from .loading import load
     from .microwakeword import MicroWakeWordScorer
     from .openwakeword import OpenWakeWordScorer
 
-    if not models:
-        raise OptionError("listen needs at least one model, e.g. wake-word/alexa")
     oww, micro, others = [], [], []
     for name in models:
         if name.startswith(PREFIX):
@@ -84,10 +108,29 @@ def listener(models: Sequence[str], options: StreamOptions | None = None, *, hop
             (micro if word.endswith(MICRO_SUFFIX) else oww).append(word.removesuffix(MICRO_SUFFIX))
         else:
             others.append(name)
-    scorers = []
+    scorers: list = []
     if oww:
         scorers.append(OpenWakeWordScorer(oww))
     if micro:
         scorers.append(MicroWakeWordScorer(micro))
-    scorers += [ClassifierScorer(load(name), hop_s=hop_s) for name in others]
+    return scorers + [ClassifierScorer(load(name), hop_s=hop_s) for name in others]
+
+
+def load_wake_words(models: Sequence[str]) -> WakeWordClassifier:
+    """``wake-word/NAME`` models as one clip classifier (what ``earmark.load("wake-word/alexa")`` returns)."""
+    if not models or not all(m.startswith(PREFIX) for m in models):
+        raise OptionError(f"wake-word models are named wake-word/NAME or wake-word/NAME@micro; got {list(models)}")
+    return WakeWordClassifier(_scorers(models, 0.1), name=",".join(models))
+
+
+def listener(models: Sequence[str], options: StreamOptions | None = None, *, hop_s: float = 0.1) -> Listener:
+    """A Listener for several models at once.
+
+    ``wake-word/NAME`` is an openWakeWord model (alexa, hey_jarvis, hey_mycroft, hey_rhasspy,
+    ok_nabu), ``wake-word/NAME@micro`` a microWakeWord one (alexa, hey_jarvis, hey_mycroft,
+    okay_nabu); anything else is loaded with :func:`earmark.load` and scored on a sliding window.
+    """
+    if not models:
+        raise OptionError("listen needs at least one model, e.g. wake-word/alexa")
+    scorers = _scorers(models, hop_s)
     return Listener(scorers, options)
