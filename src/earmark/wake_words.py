@@ -1,4 +1,5 @@
-"""``earmark.listener``: wake-word models by name, and any classifier over a sliding window, as one Listener."""
+"""Wake-word models by name, and any classifier over a sliding window: one :class:`Listener` for all
+(``listener``), and wake words as a clip classifier (``load_wake_words``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ class ClassifierScorer:
             raise OptionError(f"labels {unknown} are not the model's; it has {list(classifier.labels)[:20]}")
         self.labels = tuple(labels or classifier.labels)
         self.thresholds = dict.fromkeys(self.labels, 0.5)
-        self._columns = [classifier.labels.index(label) for label in self.labels]
         self.reset()
 
     def reset(self) -> None:
