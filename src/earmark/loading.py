@@ -56,6 +56,12 @@ def load(
         from .wake_words import load_wake_words
 
         return load_wake_words([name])
+    if name.endswith(".tflite"):
+        if not Path(name).expanduser().is_file():
+            raise ModelError(f"model {name!r}: no such file")
+        from .tflite_kws import load_tflite
+
+        return load_tflite(Path(name).expanduser())
     _check_local(name)
     if _is_ct2_whisper(name):
         from .whisper_lid import load_ct2_whisper
