@@ -269,6 +269,69 @@ def _print_event(event, as_jsonl: bool) -> None:
     sys.stdout.flush()
 
 
+@app.command()
+def evaluate(
+    data: Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model directory, Hub id, task or .tflite file.")],
+    label_pattern: Annotated[
+        Optional[str], typer.Option(help="Regex whose first group is the label, matched on file names.")
+    ] = None,
+    label_map: Annotated[Optional[Path], typer.Option(help="JSON: model label -> dataset label.")] = None,
+    only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label the model has.")] = False,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Evaluate at most this many clips.")] = None,
+    shuffle: Annotated[bool, typer.Option(help="Shuffle before --limit (seeded).")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for --shuffle.")] = 0,
+    report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Write a confusion-matrix PNG here.")] = None,
+    resume: Annotated[
+        Optional[Path], typer.Option(help="JSONL of finished clips: resumed from and appended to.")
+    ] = None,
+) -> None:
+    """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
+    from .evaluation import evaluate as run
+    from .evaluation import match_labels, plot_confusion
+    from .labelled import load_labelled
+    from .loading import load
+
+    try:
+        clips = load_labelled(
+            data, label_pattern=label_pattern, limit=None if only_model_labels else limit, shuffle=shuffle, seed=seed
+        )
+        mapping = json.loads(label_map.read_text()) if label_map else None
+        classifier = load(model)
+        if only_model_labels:
+            known = set(match_labels(classifier.labels, sorted({c.label for c in clips}), mapping).values())
+            clips = [c for c in clips if c.label in known][:limit]
+        with _progress(len(clips), enabled=True) as advance:
+            result = run(classifier, clips, data=data, label_map=mapping, cache=resume, progress=lambda d, t: advance())
+    except (EarmarkError, json.JSONDecodeError) as e:
+        raise _fail(str(e)) from None
+    if report:
+        report.write_text(result.to_json())
+    if plot:
+        plot_confusion(result, plot)
+    _print_report(result)
+
+
+def _print_report(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"{result.model} on {result.data}: {result.clips} clips, accuracy {result.accuracy:.1%}, "
+        f"macro-F1 {result.macro_f1:.3f}, top-5 {result.top5_accuracy:.1%}, {result.clips_per_s:.1f} clips/s",
+        soft_wrap=True,
+        highlight=False,
+    )
+    table = Table("label", "precision", "recall", "f1", "support")
+    for label, m in result.per_class.items():
+        table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    console.print(table)
+    if result.unmatched_dataset_labels:
+        console.print(f"dataset labels the model does not have: {', '.join(result.unmatched_dataset_labels)}")
+
+
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show the built-in tasks and the model each loads by default."""
