@@ -10,6 +10,7 @@ import soundfile as sf
 import earmark
 from earmark.evaluation import _report, evaluate, match_labels, normalize_label, plot_confusion
 from earmark.labelled import LabelledClip, load_labelled
+
 from synthetic import noise, shared_path
 
 pytest.importorskip("sklearn")

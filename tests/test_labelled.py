@@ -7,6 +7,7 @@ import soundfile as sf
 
 from earmark import OptionError
 from earmark.labelled import load_labelled
+
 from synthetic import noise, shared_path
 
 
