@@ -92,3 +92,19 @@ def test_mlcommons_kws_on_speech_commands_cli(tmp_path):
 def test_unknown_tflite_model_is_a_clear_error(tmp_path):
     with pytest.raises(earmark.ModelError, match="no such file"):
         earmark.load(str(tmp_path / "missing.tflite"))
+
+
+def test_compare_ranks_models_and_uses_dataset_labels_for_zero_shot(folder, model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from earmark.cli import app
+
+    args = ["compare", str(folder), "-m", str(model_dir("ast")), "-m", str(model_dir("clap")), "--report"]
+    result = CliRunner().invoke(app, [*args, str(tmp_path / "c.json"), "--sort", "macro_f1"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "c.json").read_text())
+    assert [r["macro_f1"] for r in rows] == sorted((r["macro_f1"] for r in rows), reverse=True)
+    clap = next(r for r in rows if r["model"] == str(model_dir("clap")))
+    assert clap["unmatched_dataset_labels"] == [] and clap["size_bytes"] > 0 and clap["clips"] == 6
+    bad = CliRunner().invoke(app, ["compare", str(folder), "-m", str(model_dir("ast")), "--sort", "speed"])
+    assert bad.exit_code == 2 and "--sort" in bad.stderr

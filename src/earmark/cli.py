@@ -313,6 +313,84 @@ def evaluate(
     _print_report(result)
 
 
+@app.command()
+def compare(
+    data: Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")],
+    model: Annotated[list[str], typer.Option("--model", "-m", help="Two or more models to compare.")],
+    label_pattern: Annotated[Optional[str], typer.Option(help="Regex whose first group is the label.")] = None,
+    template: Annotated[str, typer.Option(help="Prompt for zero-shot models, with {} for the label.")] = (
+        "This is a sound of {}."
+    ),
+    sort: Annotated[str, typer.Option(help="Metric to sort by: accuracy, macro_f1, top5_accuracy, clips_per_s.")] = (
+        "accuracy"
+    ),
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Evaluate at most this many clips.")] = None,
+    shuffle: Annotated[bool, typer.Option(help="Shuffle before --limit (seeded).")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for --shuffle.")] = 0,
+    report: Annotated[Optional[Path], typer.Option(help="Write all reports as JSON here.")] = None,
+) -> None:
+    """Evaluate several models on the same clips and print one table, best first."""
+    from .evaluation import evaluate as run
+    from .evaluation import model_size, normalize_label
+    from .labelled import load_labelled
+    from .loading import load
+
+    metrics = ("accuracy", "macro_f1", "top5_accuracy", "clips_per_s")
+    if sort not in metrics:
+        raise _fail(f"--sort {sort!r} is not allowed; use one of {', '.join(metrics)}")
+    try:
+        clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed)
+        dataset_labels = sorted({c.label for c in clips})
+        rows = []
+        for name in model:
+            try:
+                classifier = load(name)
+            except EarmarkError as e:
+                if "has no labels" not in str(e) and "zero-shot" not in str(e):
+                    raise
+                classifier = None
+            if classifier is None or _is_unbound_zero_shot(classifier):
+                # Zero-shot: the dataset's own label names (normalised) are the candidate labels.
+                prompts = [normalize_label(label) for label in dataset_labels]
+                classifier = load(name, labels=prompts, template=template)
+                mapping = dict(zip(prompts, dataset_labels))
+            else:
+                mapping = None
+            with _progress(len(clips), enabled=True) as advance:
+                result = run(classifier, clips, data=data, label_map=mapping, progress=lambda d, t: advance())
+            rows.append((result, model_size(classifier)))
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
+    rows.sort(key=lambda row: getattr(row[0], sort), reverse=True)
+    _print_comparison(rows)
+    if report:
+        report.write_text(json.dumps([r.to_dict() | {"size_bytes": size} for r, size in rows], indent=2))
+
+
+def _is_unbound_zero_shot(classifier) -> bool:
+    from .clap import ZeroShotClassifier
+
+    return isinstance(classifier, ZeroShotClassifier) and classifier._labels is None
+
+
+def _print_comparison(rows) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("model", "accuracy", "macro-F1", "top-5", "clips/s", "size")
+    for result, size in rows:
+        shown = f"{size / 1e6:.1f} MB" if size else "?"
+        table.add_row(
+            result.model,
+            f"{result.accuracy:.1%}",
+            f"{result.macro_f1:.3f}",
+            f"{result.top5_accuracy:.1%}",
+            f"{result.clips_per_s:.1f}",
+            shown,
+        )
+    Console().print(table)
+
+
 def _print_report(result) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -21,7 +21,7 @@ from .decode import load_audio
 from .errors import MissingExtraError
 from .labelled import LabelledClip
 
-__all__ = ["EvaluationReport", "evaluate", "match_labels", "normalize_label", "plot_confusion"]
+__all__ = ["EvaluationReport", "evaluate", "match_labels", "model_size", "normalize_label", "plot_confusion"]
 
 OTHER = "(other)"  # a prediction that is none of the dataset's labels
 TOP_K = 5
@@ -164,3 +164,16 @@ def plot_confusion(report: EvaluationReport, path: str | Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
+
+
+def model_size(classifier: Classifier) -> int | None:
+    """Bytes of the model's weights: torch parameters, or the size of its model file."""
+    model = getattr(classifier, "model", None)
+    if model is not None and hasattr(model, "parameters"):
+        return sum(p.numel() * p.element_size() for p in model.parameters())
+    path = Path(classifier.name)
+    if path.is_file():
+        return path.stat().st_size
+    if (path / "model.bin").is_file():
+        return (path / "model.bin").stat().st_size
+    return None
