@@ -428,6 +428,38 @@ def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
     Console().print(table)
 
 
+@models_app.command("search")
+def models_search(
+    task: Annotated[Optional[str], typer.Option(help="Pipeline tag, e.g. audio-classification.")] = (
+        "audio-classification"
+    ),
+    dataset: Annotated[Optional[str], typer.Option(help="Trained on this dataset, e.g. speech_commands.")] = None,
+    search: Annotated[Optional[str], typer.Option(help="Text the model id contains.")] = None,
+    sort: Annotated[str, typer.Option(help="downloads, likes, trending_score, created_at, last_modified.")] = (
+        "downloads"
+    ),
+    limit: Annotated[int, typer.Option(min=1, help="At most this many models.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find models on the Hugging Face Hub by task and dataset (honours HF_ENDPOINT)."""
+    from .hub_search import search_models
+
+    try:
+        found = search_models(task=task, dataset=dataset, search=search, sort=sort, limit=limit)
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
+    if as_json:
+        typer.echo(json.dumps([m.to_dict() for m in found]))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("model", "downloads", "likes", "task")
+    for m in found:
+        table.add_row(m.id, str(m.downloads or 0), str(m.likes or 0), m.pipeline_tag or "")
+    Console().print(table)
+
+
 @models_app.command("convert-whisper")
 def convert_whisper(
     out: Annotated[Path, typer.Argument(help="Folder to write the transformers model to.")],

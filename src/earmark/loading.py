@@ -158,19 +158,19 @@ def _fetch(name: str, what: str, call: Callable[..., T], kwargs: dict) -> T:
         raise _model_error(name, what, e) from e
 
 
-def _hub_reachable(timeout_s: float = 3.0) -> bool:
+def _hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> bool:
     """One quick TCP connect to the Hub endpoint: offline, huggingface_hub would retry for ~30 s first."""
     import socket
     from urllib.parse import urlparse
 
     from huggingface_hub import constants
 
-    url = urlparse(constants.ENDPOINT)
+    url = urlparse(endpoint or constants.ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         socket.create_connection((url.hostname, port), timeout=timeout_s).close()
     except OSError:
-        logger.info("the Hugging Face Hub at %s is unreachable", constants.ENDPOINT)
+        logger.info("the Hugging Face Hub at %s is unreachable", endpoint or constants.ENDPOINT)
         return False
     return True
 
