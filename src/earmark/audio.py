@@ -14,6 +14,7 @@ __all__ = ["Audio"]
 # A 2-D array is (channels, frames) or (frames, channels); the short side is the
 # channel axis, and more channels than this is taken as a mistake, not audio.
 MAX_CHANNELS = 64
+NOTEBOOK_MAX_S = 300
 INT_SCALES = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2147483648.0, np.dtype(np.int8): 128.0}
 
 
@@ -70,6 +71,20 @@ class Audio:
         """The part between two times, in seconds."""
         a, b = round(start_s * self.sample_rate), round(end_s * self.sample_rate)
         return Audio(self.samples[..., a:b], self.sample_rate, self.source)
+
+    def _repr_html_(self) -> str:
+        """An audio player in notebooks (the first 5 minutes, as 16-bit WAV)."""
+        import base64
+        import io
+
+        import soundfile as sf
+
+        buffer = io.BytesIO()
+        clip = self.samples[..., : self.sample_rate * NOTEBOOK_MAX_S]
+        sf.write(buffer, clip.T, self.sample_rate, format="WAV", subtype="PCM_16")
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        title = f"<div>{self!r}</div>"
+        return f'{title}<audio controls src="data:audio/wav;base64,{data}"></audio>'
 
     def __repr__(self) -> str:
         return (

@@ -410,6 +410,32 @@ def _print_report(result) -> None:
         console.print(f"dataset labels the model does not have: {', '.join(result.unmatched_dataset_labels)}")
 
 
+@app.command()
+def show(
+    audio: Annotated[str, typer.Argument(help="An audio file or URL.")],
+    plot: Annotated[Optional[Path], typer.Option(help="Write a waveform + spectrogram PNG here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Duration, sample rate, channels and loudness of a recording; a picture of it with --plot."""
+    from .decode import load_audio
+    from .show import describe, plot_audio
+
+    try:
+        decoded = load_audio(audio)
+        info = describe(decoded)
+        if plot:
+            plot_audio(decoded, plot)
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
+    if as_json:
+        typer.echo(json.dumps(info.to_dict()))
+        return
+    typer.echo(
+        f"{info.source}: {info.duration_s:.3f} s, {info.sample_rate} Hz, {info.channels} channel(s), "
+        f"RMS {info.rms_dbfs:.1f} dBFS, peak {info.peak_dbfs:.1f} dBFS"
+    )
+
+
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show the built-in tasks and the model each loads by default."""
