@@ -108,3 +108,19 @@ def test_compare_ranks_models_and_uses_dataset_labels_for_zero_shot(folder, mode
     assert clap["unmatched_dataset_labels"] == [] and clap["size_bytes"] > 0 and clap["clips"] == 6
     bad = CliRunner().invoke(app, ["compare", str(folder), "-m", str(model_dir("ast")), "--sort", "speed"])
     assert bad.exit_code == 2 and "--sort" in bad.stderr
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_hugging_face_dataset_gives_the_same_numbers_as_the_folder(folder, loaded, streaming):
+    pytest.importorskip("datasets")
+    local = evaluate(loaded("ast"), load_labelled(folder))
+    rows = load_labelled(f"hf:audiofolder:{folder}", hf={"streaming": streaming})
+    assert sorted(c.label for c in rows) == sorted(c.label for c in load_labelled(folder))
+    remote = evaluate(loaded("ast"), rows)
+    assert (remote.accuracy, remote.confusion, remote.per_class) == (local.accuracy, local.confusion, local.per_class)
+
+
+def test_hub_dataset_offline_is_a_clear_error():
+    pytest.importorskip("datasets")
+    with pytest.raises(earmark.ModelError, match="could not be loaded|cannot be reached"):
+        load_labelled("hf:nobody/no-such-dataset", hf={"streaming": True})

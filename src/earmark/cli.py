@@ -269,6 +269,13 @@ def _print_event(event, as_jsonl: bool) -> None:
     sys.stdout.flush()
 
 
+HF_HELP = "For hf:ID / hf:audiofolder:DIR data"
+SplitOption = Annotated[str, typer.Option(help=f"{HF_HELP}: the split.")]
+ConfigOption = Annotated[Optional[str], typer.Option(help=f"{HF_HELP}: the configuration (subset).")]
+StreamingOption = Annotated[bool, typer.Option(help=f"{HF_HELP}: stream rows instead of downloading it all.")]
+LabelColumnOption = Annotated[str, typer.Option(help=f"{HF_HELP}: the label column.")]
+
+
 @app.command()
 def evaluate(
     data: Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")],
@@ -286,6 +293,10 @@ def evaluate(
     resume: Annotated[
         Optional[Path], typer.Option(help="JSONL of finished clips: resumed from and appended to.")
     ] = None,
+    split: SplitOption = "train",
+    config: ConfigOption = None,
+    streaming: StreamingOption = False,
+    label_column: LabelColumnOption = "label",
 ) -> None:
     """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
     from .evaluation import evaluate as run
@@ -294,8 +305,14 @@ def evaluate(
     from .loading import load
 
     try:
+        hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
         clips = load_labelled(
-            data, label_pattern=label_pattern, limit=None if only_model_labels else limit, shuffle=shuffle, seed=seed
+            data,
+            label_pattern=label_pattern,
+            limit=None if only_model_labels else limit,
+            shuffle=shuffle,
+            seed=seed,
+            hf=hf,
         )
         mapping = json.loads(label_map.read_text()) if label_map else None
         classifier = load(model)
@@ -328,6 +345,10 @@ def compare(
     shuffle: Annotated[bool, typer.Option(help="Shuffle before --limit (seeded).")] = False,
     seed: Annotated[int, typer.Option(help="Seed for --shuffle.")] = 0,
     report: Annotated[Optional[Path], typer.Option(help="Write all reports as JSON here.")] = None,
+    split: SplitOption = "train",
+    config: ConfigOption = None,
+    streaming: StreamingOption = False,
+    label_column: LabelColumnOption = "label",
 ) -> None:
     """Evaluate several models on the same clips and print one table, best first."""
     from .evaluation import evaluate as run
@@ -339,7 +360,8 @@ def compare(
     if sort not in metrics:
         raise _fail(f"--sort {sort!r} is not allowed; use one of {', '.join(metrics)}")
     try:
-        clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed)
+        hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
+        clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
         dataset_labels = sorted({c.label for c in clips})
         rows = []
         for name in model:

@@ -69,7 +69,7 @@ class EvaluationReport:
 
 def _inputs(clips: Sequence[LabelledClip]) -> Iterator:
     for clip in clips:
-        audio = load_audio(clip.source)
+        audio = load_audio(clip.audio if clip.audio is not None else clip.source)
         yield audio if clip.start_s is None else audio.slice_s(clip.start_s, clip.end_s or audio.duration_s)
 
 

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import OptionError
 
 __all__ = ["LabelledClip", "load_labelled"]
 
+HF_PREFIX = "hf:"
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm"}
 
 
 @dataclass(frozen=True)
 class LabelledClip:
-    """One clip: where it is, its label, and optionally the part of the file (seconds)."""
+    """One clip: where it is, its label, optionally the part of the file (seconds), and for
+    dataset rows the audio itself (a ``datasets`` AudioDecoder or dict)."""
 
     source: str
     label: str
     start_s: float | None = None
     end_s: float | None = None
+    audio: Any = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -38,9 +43,14 @@ def load_labelled(
     limit: int | None = None,
     shuffle: bool = False,
     seed: int = 0,
+    hf: dict[str, Any] | None = None,
 ) -> list[LabelledClip]:
     """Clips from a folder (label = sub-folder, or the first group of ``label_pattern`` matched against
-    the file name) or a ``.csv``/``.jsonl`` manifest (``path,label[,start_s,end_s]``)."""
+    the file name), a ``.csv``/``.jsonl`` manifest (``path,label[,start_s,end_s]``), or a Hugging Face
+    dataset: ``hf:ID`` or ``hf:audiofolder:DIR`` (``hf`` holds ``config``, ``split``, ``streaming``,
+    ``label_column``, ``audio_column``)."""
+    if str(data).startswith(HF_PREFIX):
+        return load_hf(str(data)[len(HF_PREFIX) :], limit=limit, shuffle=shuffle, seed=seed, **(hf or {}))
     path = Path(data)
     if path.is_dir():
         clips = _from_folder(path, label_pattern)
@@ -96,3 +106,61 @@ def _from_manifest(path: Path) -> list[LabelledClip]:
             )
         )
     return clips
+
+
+def load_hf(
+    name: str,
+    *,
+    config: str | None = None,
+    split: str = "train",
+    streaming: bool = False,
+    label_column: str = "label",
+    audio_column: str = "audio",
+    limit: int | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
+) -> list[LabelledClip]:
+    """Rows of a Hugging Face dataset (also streamed) as clips; ``audiofolder:DIR`` for a local folder."""
+    try:
+        import datasets
+    except ImportError as e:
+        from .errors import MissingExtraError
+
+        raise MissingExtraError("Hugging Face datasets need: pip install 'earmark[datasets]'") from e
+    kwargs: dict[str, Any] = {"split": split, "streaming": streaming}
+    if name.startswith("audiofolder:"):
+        name, kwargs["data_dir"] = "audiofolder", name[len("audiofolder:") :]
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    if name != "audiofolder" and not offline:
+        from .loading import _hub_reachable
+
+        if not _hub_reachable():  # else huggingface_hub retries for ~30 s before failing
+            from .errors import ModelError
+
+            raise ModelError(
+                f"dataset {name!r}: the Hugging Face Hub cannot be reached (offline?); "
+                "if it is cached, set HF_HUB_OFFLINE=1"
+            )
+    try:
+        rows = datasets.load_dataset(name, config, **kwargs)
+    except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError) as e:
+        from .errors import ModelError
+
+        raise ModelError(f"dataset {name!r} could not be loaded (offline, or no such dataset/split?): {e}") from e
+    features = rows.features or {}
+    for column in (label_column, audio_column):
+        if features and column not in features:
+            raise OptionError(f"dataset {name!r} has no column {column!r}; columns: {sorted(features)}")
+    if shuffle:
+        rows = rows.shuffle(seed=seed, **({"buffer_size": 1000} if streaming else {}))
+    if limit:
+        rows = rows.take(limit) if streaming else rows.select(range(min(limit, len(rows))))
+    names = getattr(features.get(label_column), "int2str", None)
+    return [
+        LabelledClip(
+            f"{name}#{split}#{i}",
+            str(names(row[label_column]) if names else row[label_column]),
+            audio=row[audio_column],
+        )
+        for i, row in enumerate(rows)
+    ]
