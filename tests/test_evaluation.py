@@ -124,3 +124,11 @@ def test_hub_dataset_offline_is_a_clear_error():
     pytest.importorskip("datasets")
     with pytest.raises(earmark.ModelError, match="could not be loaded|cannot be reached"):
         load_labelled("hf:nobody/no-such-dataset", hf={"streaming": True})
+
+
+def test_label_codes_match_dataset_labels():
+    model = SimpleNamespace(labels=("German", "English"), label_codes=("de", "en"), name="lid")
+    clips = [LabelledClip("a.wav", "de"), LabelledClip("b.wav", "en")]
+    done = {"a.wav": {"top": ["German"], "seconds": 1}, "b.wav": {"top": ["German", "English"], "seconds": 1}}
+    report = _report(model, clips, done, "", None)
+    assert report.accuracy == 0.5 and report.top5_accuracy == 1.0 and report.unmatched_dataset_labels == ()

@@ -345,6 +345,7 @@ def compare(
     shuffle: Annotated[bool, typer.Option(help="Shuffle before --limit (seeded).")] = False,
     seed: Annotated[int, typer.Option(help="Seed for --shuffle.")] = 0,
     report: Annotated[Optional[Path], typer.Option(help="Write all reports as JSON here.")] = None,
+    only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label every model has.")] = False,
     split: SplitOption = "train",
     config: ConfigOption = None,
     streaming: StreamingOption = False,
@@ -352,7 +353,7 @@ def compare(
 ) -> None:
     """Evaluate several models on the same clips and print one table, best first."""
     from .evaluation import evaluate as run
-    from .evaluation import model_size, normalize_label
+    from .evaluation import match_labels, model_size, normalize_label
     from .labelled import load_labelled
     from .loading import load
 
@@ -363,6 +364,11 @@ def compare(
         hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
         clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
         dataset_labels = sorted({c.label for c in clips})
+        if only_model_labels:
+            for name in model:
+                known = set(match_labels(load(name).labels, dataset_labels).values())
+                clips = [c for c in clips if c.label in known]
+            dataset_labels = sorted({c.label for c in clips})
         rows = []
         for name in model:
             try:
@@ -400,8 +406,9 @@ def _print_comparison(rows) -> None:
     from rich.table import Table
 
     table = Table("model", "accuracy", "macro-F1", "top-5", "clips/s", "size")
+    table.columns[0].overflow = "fold"
     for result, size in rows:
-        shown = f"{size / 1e6:.1f} MB" if size else "?"
+        shown = "?" if not size else f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
         table.add_row(
             result.model,
             f"{result.accuracy:.1%}",

@@ -120,6 +120,10 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
         raise MissingExtraError("evaluation needs scikit-learn; install it with: pip install 'earmark[eval]'") from e
     labels = sorted({c.label for c in clips})
     mapping = match_labels(classifier.labels, labels, label_map)
+    codes = getattr(classifier, "label_codes", None)
+    if codes:  # datasets often name languages by code ("de"), models by name ("German")
+        by_code = match_labels(codes, labels)
+        mapping |= {label: by_code[code] for label, code in zip(classifier.labels, codes) if code in by_code}
     truth = [c.label for c in clips]
     tops = [[mapping.get(label, OTHER) for label in done[c.key]["top"]] for c in clips]
     predicted = [top[0] if top else OTHER for top in tops]
@@ -168,10 +172,11 @@ def plot_confusion(report: EvaluationReport, path: str | Path) -> None:
 
 def model_size(classifier: Classifier) -> int | None:
     """Bytes of the model's weights: torch parameters, or the size of its model file."""
-    model = getattr(classifier, "model", None)
+    backend = getattr(classifier, "backend", None)  # language ID keeps its model in a backend
+    model = getattr(classifier, "model", None) or getattr(backend, "model", None)
     if model is not None and hasattr(model, "parameters"):
         return sum(p.numel() * p.element_size() for p in model.parameters())
-    path = Path(classifier.name)
+    path = Path(getattr(backend, "path", None) or classifier.name)
     if path.is_file():
         return path.stat().st_size
     if (path / "model.bin").is_file():

@@ -114,6 +114,7 @@ class CT2Backend:
             import ctranslate2
         except ImportError as e:
             raise missing_extra("ctranslate2", "whisper", "the CTranslate2 Whisper engine") from e
+        self.path = path
         self._storage = ctranslate2.StorageView
         allowed = sorted(ctranslate2.get_supported_compute_types("cpu"))
         if compute_type not in allowed:
