@@ -56,10 +56,13 @@ class _Prefixed:
         self.prefix, self.stream = prefix, stream
 
     def read(self, n: int = -1) -> bytes:
-        if self.prefix:
-            head, self.prefix = self.prefix[:n] if n >= 0 else self.prefix, self.prefix[n:] if n >= 0 else b""
-            return head + (self.stream.read(n - len(head)) if n < 0 or n > len(head) else b"")
-        return self.stream.read(n)
+        if not self.prefix:
+            return self.stream.read(n)
+        if 0 <= n < len(self.prefix):
+            head, self.prefix = self.prefix[:n], self.prefix[n:]
+            return head
+        head, self.prefix = self.prefix, b""
+        return head + self.stream.read(-1 if n < 0 else n - len(head))
 
 
 def _wav_chunks(stream, chunk_s: float) -> Iterator[Audio]:
