@@ -43,7 +43,8 @@ def openwakeword_model(folder: Path):
         wakeword_models=[str(folder / f"{n}_v0.1.tflite") for n in NAMES],
         inference_framework="tflite",
         melspec_model_path=str(folder / "melspectrogram.tflite"),
-        embedding_model_path=str(folder / "embedding_model.tflite"), ncpu=2,
+        embedding_model_path=str(folder / "embedding_model.tflite"),
+        ncpu=2,
     )
 
 

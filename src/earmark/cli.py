@@ -465,6 +465,42 @@ def show(
     )
 
 
+@app.command()
+def train(
+    data: Annotated[str, typer.Argument(help="Labelled audio: a label-folder, manifest or hf: dataset.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the model to.")],
+    encoder: Annotated[str, typer.Option(help="Frozen encoder: openwakeword or whisper-base.")] = "openwakeword",
+    label_pattern: Annotated[Optional[str], typer.Option(help="Regex whose first group is the label.")] = None,
+    split_by: Annotated[
+        Optional[str], typer.Option(help="Regex whose first group is the group (speaker, recording, fold).")
+    ] = None,
+    test_group: Annotated[Optional[list[str]], typer.Option(help="Hold out these groups for testing.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the split and the head.")] = 0,
+) -> None:
+    """Train a head on a frozen pretrained encoder; the folder is a normal earmark model."""
+    from .labelled import load_labelled
+    from .training import train_head
+
+    try:
+        clips = load_labelled(data, label_pattern=label_pattern)
+        with _progress(len(clips), enabled=True) as advance:
+            report = train_head(
+                clips,
+                out,
+                encoder=encoder,
+                split_by=split_by,
+                test_groups=test_group,
+                seed=seed,
+                progress=lambda d, t: advance(),
+            )
+    except EarmarkError as e:
+        raise _fail(str(e)) from None
+    typer.echo(
+        f"{out}: held-out accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f} "
+        f"({report.train_clips} train / {report.test_clips} test clips, {report.seconds:.0f} s)"
+    )
+
+
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show the built-in tasks and the model each loads by default."""

@@ -63,6 +63,10 @@ def load(
 
         return load_tflite(Path(name).expanduser())
     _check_local(name)
+    if (Path(name).expanduser() / "earmark.json").is_file():
+        from .training import load_head
+
+        return load_head(Path(name).expanduser())
     if _is_ct2_whisper(name):
         from .whisper_lid import load_ct2_whisper
 

@@ -70,9 +70,10 @@ class OpenWakeWordScorer:
 
     def __init__(self, names: list[str], *, threads: int = 2) -> None:
         folder = openwakeword_model_dir()
-        unknown = [n for n in names if n not in OPENWAKEWORD_MODELS]
+        unknown = [n for n in names if n not in OPENWAKEWORD_MODELS]  # no names: the front end alone
         if unknown:
             raise ModelError(f"no openWakeWord model {unknown}; available: {', '.join(OPENWAKEWORD_MODELS)}")
+        self.collected: list[np.ndarray] | None = None  # set to a list to keep every embedding
         self.labels = tuple(names)
         self.thresholds = {name: DEFAULT_THRESHOLDS.get(name, 0.5) for name in names}
         self._mel = _Runner(folder / "melspectrogram.tflite", [1, STEP + CONTEXT])
@@ -108,6 +109,8 @@ class OpenWakeWordScorer:
         self._embeddings[0, :-1] = self._embeddings[0, 1:]
         self._embeddings[0, -1] = self._embed(self._mels).reshape(96)
         self._seen += 1
+        if self.collected is not None:
+            self.collected.append(self._embeddings[0, -1].copy())
         if self._seen < EMBEDDINGS:
             return [0.0] * len(self._heads)
         return [float(head(self._embeddings).reshape(-1)[0]) for head in self._heads]
