@@ -364,26 +364,21 @@ def compare(
         hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
         clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
         dataset_labels = sorted({c.label for c in clips})
+        classifiers = [load(name) for name in model]  # each loaded once
         if only_model_labels:
-            for name in model:
-                known = set(match_labels(load(name).labels, dataset_labels).values())
-                clips = [c for c in clips if c.label in known]
+            for classifier in classifiers:
+                if not _is_unbound_zero_shot(classifier):
+                    known = set(match_labels(classifier.labels, dataset_labels).values())
+                    clips = [c for c in clips if c.label in known]
             dataset_labels = sorted({c.label for c in clips})
         rows = []
-        for name in model:
-            try:
-                classifier = load(name)
-            except EarmarkError as e:
-                if "has no labels" not in str(e) and "zero-shot" not in str(e):
-                    raise
-                classifier = None
-            if classifier is None or _is_unbound_zero_shot(classifier):
+        for classifier in classifiers:
+            mapping = None
+            if _is_unbound_zero_shot(classifier):
                 # Zero-shot: the dataset's own label names (normalised) are the candidate labels.
                 prompts = [normalize_label(label) for label in dataset_labels]
-                classifier = load(name, labels=prompts, template=template)
+                classifier = classifier.with_labels(prompts, template)
                 mapping = dict(zip(prompts, dataset_labels))
-            else:
-                mapping = None
             with _progress(len(clips), enabled=True) as advance:
                 result = run(classifier, clips, data=data, label_map=mapping, progress=lambda d, t: advance())
             rows.append((result, model_size(classifier)))
