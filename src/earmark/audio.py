@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import AudioError
 
-__all__ = ["Audio"]
+__all__ = ["Audio", "to_pcm16"]
 
 # A 2-D array is (channels, frames) or (frames, channels); the short side is the
 # channel axis, and more channels than this is taken as a mistake, not audio.
@@ -91,6 +91,11 @@ class Audio:
             f"Audio(source={self.source!r}, sample_rate={self.sample_rate}, "
             f"channels={self.num_channels}, duration_s={self.duration_s:.3f})"
         )
+
+
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as 16-bit PCM values (rounded, clipped)."""
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def _as_float32(data: Any, name: str) -> np.ndarray:

@@ -121,6 +121,7 @@ class Classifier(ABC):
         total = len(sources) if isinstance(sources, Sized) else None
         pending: list[_Job] = []
         batch: list[tuple[_Job, np.ndarray]] = []
+        batch_frames = 0
         limit = round(opts.batch_s * self.sample_rate)
         finished = 0
         for source in sources:
@@ -130,13 +131,14 @@ class Classifier(ABC):
             job.lengths = [len(clip) for _, clip in clips]
             pending.append(job)
             for _, clip in clips:
-                if batch and sum(len(c) for _, c in batch) + len(clip) > limit:
+                if batch and batch_frames + len(clip) > limit:
                     self._run(batch)
-                    batch = []
+                    batch, batch_frames = [], 0
                 batch.append((job, clip))
+                batch_frames += len(clip)
                 if len(batch) >= opts.batch_size:
                     self._run(batch)
-                    batch = []
+                    batch, batch_frames = [], 0
             while pending and pending[0].done:
                 yield self._finish(pending.pop(0), opts)
                 finished += 1

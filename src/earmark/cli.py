@@ -20,7 +20,6 @@ models_app = typer.Typer(help="Built-in tasks and models.", no_args_is_help=True
 app.add_typer(models_app, name="models")
 
 TIMELINE_SUFFIXES = (".json", ".csv", ".txt")
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
 
 
 class Pooling(str, Enum):
@@ -51,6 +50,8 @@ def _fail(message: str) -> typer.Exit:
 
 def expand_inputs(items: list[str]) -> list[str]:
     """Files and URLs as given; directories become their audio files, recursively and sorted."""
+    from .labelled import AUDIO_SUFFIXES
+
     out: list[str] = []
     for item in items:
         path = Path(item)

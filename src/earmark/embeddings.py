@@ -19,6 +19,7 @@ __all__ = ["ENCODERS", "Encoder", "load_encoder"]
 
 ENCODERS = ("openwakeword", "whisper-base")
 SAMPLE_RATE = 16000
+MIN_FRAMES = 100  # Whisper encoder input frames (1 s) at the least
 
 
 class Encoder:
@@ -67,12 +68,12 @@ class WhisperEncoder(Encoder):
         self.features = WhisperFeatureExtractor(feature_size=80)
 
     def embed(self, audio: Audio) -> np.ndarray:
+        from .whisper_lid import encoded_frames, mel_features
+
         samples = audio.mono().resample(SAMPLE_RATE).samples[: 30 * SAMPLE_RATE]
-        frames = min(3000, max(100, 2 * math.ceil(len(samples) / 320)))  # only the audio that is there
-        padded = np.pad(samples, (0, frames * 160 - len(samples)))
-        mel = self.features([padded], sampling_rate=SAMPLE_RATE, return_tensors="np", padding="longest")
-        encoded = np.array(self.model.encode(self.storage.from_array(mel.input_features.astype(np.float32))))
-        return _stats(encoded[0, : max(1, math.ceil(len(samples) / 320))])
+        frames = encoded_frames(len(samples), MIN_FRAMES)  # only the audio that is there
+        encoded = np.array(self.model.encode(self.storage.from_array(mel_features(self.features, [samples], frames))))
+        return _stats(encoded[0, : max(1, math.ceil(len(samples) / 320))])  # encoder frames holding audio
 
 
 def load_encoder(name: str) -> Encoder:

@@ -36,12 +36,12 @@ def search_models(
     from huggingface_hub import HfApi, constants
 
     from .errors import OptionError
-    from .loading import _hub_reachable
+    from .loading import _hub_reachable, hub_offline
 
     if sort not in SORTS:
         raise OptionError(f"sort={sort!r} is not allowed; use one of {', '.join(SORTS)}")
     endpoint = os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or not _hub_reachable(endpoint):
+    if hub_offline() or not _hub_reachable(endpoint):
         raise ModelError(f"the Hugging Face Hub ({endpoint}) cannot be reached (offline?); model search needs it")
     try:
         found = HfApi(endpoint=endpoint).list_models(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from .errors import OptionError
 __all__ = ["LabelledClip", "load_labelled"]
 
 HF_PREFIX = "hf:"
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
 
 
 @dataclass(frozen=True)
@@ -130,10 +129,9 @@ def load_hf(
     kwargs: dict[str, Any] = {"split": split, "streaming": streaming}
     if name.startswith("audiofolder:"):
         name, kwargs["data_dir"] = "audiofolder", name[len("audiofolder:") :]
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    if name != "audiofolder" and not offline:
-        from .loading import _hub_reachable
+    from .loading import _hub_reachable, hub_offline
 
+    if name != "audiofolder" and not hub_offline():
         if not _hub_reachable():  # else huggingface_hub retries for ~30 s before failing
             from .errors import ModelError
 

@@ -109,9 +109,7 @@ def _load_builtin_whisper(engine: str, compute_type: str) -> Classifier:
 
     if engine == "transformers":
         return _load_whisper_lid(str(whisper_base_transformers()), {}, "cpu", display=BUILTIN_WHISPER)
-    classifier = load_ct2_whisper(whisper_base_ct2(), compute_type=compute_type)
-    classifier.name = BUILTIN_WHISPER
-    return classifier
+    return load_ct2_whisper(whisper_base_ct2(), compute_type=compute_type, name=BUILTIN_WHISPER)
 
 
 def _load_whisper_lid(name: str, kwargs: dict, device: str, *, display: str | None = None) -> Classifier:
@@ -150,7 +148,7 @@ def _fetch(name: str, what: str, call: Callable[..., T], kwargs: dict) -> T:
 
     The local cache is tried first, so a cached model loads with no network round trip.
     """
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    offline = hub_offline()
     try:
         return call(**kwargs, local_files_only=True)
     except (OSError, ValueError) as first:
@@ -160,6 +158,11 @@ def _fetch(name: str, what: str, call: Callable[..., T], kwargs: dict) -> T:
         return call(**kwargs)
     except (OSError, ValueError) as e:
         raise _model_error(name, what, e) from e
+
+
+def hub_offline() -> bool:
+    """Whether the user asked for offline mode (``HF_HUB_OFFLINE``), read at call time."""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
 
 
 def _hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .audio import to_pcm16
 from .errors import MissingExtraError, ModelError
 
 __all__ = ["MICROWAKEWORD_MODELS", "MicroWakeWordScorer"]
@@ -62,7 +63,7 @@ class MicroWakeWordScorer:
             model.reset()
 
     def push(self, samples: np.ndarray) -> np.ndarray:
-        pcm = (np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")).tobytes()
+        pcm = to_pcm16(samples).astype("<i2").tobytes()
         columns = [model.push(pcm) for model in self._models]
         frames = min(len(c) for c in columns) if columns else 0
         return np.array([c[:frames] for c in columns], np.float32).T.reshape(frames, len(self._models))

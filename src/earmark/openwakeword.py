@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio import to_pcm16
 from .errors import MissingExtraError, ModelError
+from .litert import tflite_interpreter
 
 __all__ = ["OPENWAKEWORD_MODELS", "OpenWakeWordScorer", "openwakeword_model_dir"]
 
@@ -21,7 +23,6 @@ CONTEXT = 480  # extra samples the melspectrogram needs before each step (3 hops
 MEL_WINDOW = 76  # mel frames per embedding
 MEL_BINS = 32
 EMBEDDINGS = 16  # embeddings per head input (1.28 s)
-PCM_SCALE = 32768.0  # the models take 16-bit PCM values as floats
 WARMUP_S = 2.0  # silence run through the front end at reset, so the first frames have history
 # openWakeWord's recommended 0.5, except where a stricter default was measured to be needed
 # (false accepts per hour on ~90 min of real non-wake-word speech and noise; README, issue 4).
@@ -37,19 +38,11 @@ def openwakeword_model_dir() -> Path:
         raise MissingExtraError(f"openWakeWord models need the 'wyoming-openwakeword' package; run: {INSTALL}") from e
 
 
-def _interpreter(path: Path, threads: int):
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as e:
-        raise MissingExtraError(f"TFLite models need the 'ai-edge-litert' package; run: {INSTALL}") from e
-    return Interpreter(model_path=str(path), num_threads=threads)
-
-
 class _Runner:
     """One TFLite interpreter with a fixed input shape."""
 
     def __init__(self, path: Path, shape: list[int] | None = None, *, threads: int = 1) -> None:
-        self.interpreter = _interpreter(path, threads)
+        self.interpreter = tflite_interpreter(path, threads)
         if shape is not None:  # the melspectrogram model must be resized before allocation
             self.interpreter.resize_tensor_input(0, shape, strict=True)
         self.interpreter.allocate_tensors()
@@ -101,7 +94,7 @@ class OpenWakeWordScorer:
     def _step(self, step: np.ndarray) -> list[float]:
         audio = np.concatenate([self._context, step])
         self._context = step[-CONTEXT:]
-        pcm = np.clip(np.round(audio * PCM_SCALE), -PCM_SCALE, PCM_SCALE - 1)[None].astype(np.float32)
+        pcm = to_pcm16(audio)[None].astype(np.float32)  # the models take 16-bit PCM values as floats
         mels = self._mel(pcm).reshape(-1, MEL_BINS) / 10 + 2
         new = len(mels)
         self._mels[0, :-new] = self._mels[0, new:]  # shift the window along, in place

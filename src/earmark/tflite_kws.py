@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import Classifier
-from .errors import MissingExtraError, ModelError
+from .errors import ModelError
+from .litert import tflite_interpreter
 
 __all__ = ["KWS_LABELS", "TFLiteKWSClassifier", "load_tflite"]
 
@@ -35,7 +36,7 @@ class TFLiteKWSClassifier(Classifier):
         from transformers.audio_utils import mel_filter_bank, window_function
 
         self.name = str(path)
-        self.interpreter = _interpreter(path)
+        self.interpreter = tflite_interpreter(path)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
@@ -84,20 +85,10 @@ class TFLiteKWSClassifier(Classifier):
         return out
 
 
-def _interpreter(path: Path):
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as e:
-        raise MissingExtraError(
-            "TFLite models need the 'ai-edge-litert' package; run: pip install 'earmark[wake]'"
-        ) from e
-    return Interpreter(model_path=str(path), num_threads=1)
-
-
 def load_tflite(path: str | Path) -> Classifier:
     """A TFLite audio classifier earmark knows the front end of (today: MLCommons Tiny KWS)."""
     path = Path(path)
-    shape = _interpreter(path).get_input_details()[0]["shape"].tolist()
+    shape = tflite_interpreter(path).get_input_details()[0]["shape"].tolist()
     if shape != INPUT_SHAPE:
         raise ModelError(
             f"{path}: TFLite input shape {shape} is not one earmark knows; supported: the MLCommons Tiny "

@@ -25,7 +25,13 @@ from .languages import language_name
 from .options import ClassifyOptions
 from .vad import VadOptions, speech_spans
 
-__all__ = ["WhisperLanguageClassifier", "load_ct2_whisper", "load_transformers_whisper"]
+__all__ = [
+    "WhisperLanguageClassifier",
+    "encoded_frames",
+    "load_ct2_whisper",
+    "load_transformers_whisper",
+    "mel_features",
+]
 
 SAMPLE_RATE = 16000
 HOP = 160  # samples per mel frame (10 ms)
@@ -85,9 +91,7 @@ class WhisperLanguageClassifier(Classifier):
     def frames(self, num_samples: int) -> int:
         """Mel frames to encode for a clip: all 3000, or (fast) just those holding audio, kept even
         because the encoder's second convolution has stride 2."""
-        if not self.fast:
-            return FULL_FRAMES
-        return min(FULL_FRAMES, max(self.min_frames, 2 * math.ceil(num_samples / (2 * HOP))))
+        return encoded_frames(num_samples, self.min_frames) if self.fast else FULL_FRAMES
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         # Clips encoded at different lengths would change each other's scores if padded together.
@@ -96,14 +100,24 @@ class WhisperLanguageClassifier(Classifier):
             groups[self.frames(len(clip))].append(i)
         out = np.empty((len(clips), len(self._labels)), dtype=np.float32)
         for frames, indices in groups.items():
-            # Mel features of just the frames encoded (zero-padded as Whisper pads), not of 30 s.
-            size = frames * HOP
-            padded = [np.pad(clips[i][:size], (0, max(0, size - len(clips[i])))) for i in indices]
-            features = self.feature_extractor(
-                padded, sampling_rate=SAMPLE_RATE, return_tensors="np", padding="longest"
-            ).input_features
-            out[indices] = self.backend(np.ascontiguousarray(features, dtype=np.float32))
+            features = mel_features(self.feature_extractor, [clips[i] for i in indices], frames)
+            out[indices] = self.backend(features)
         return out
+
+
+def encoded_frames(num_samples: int, min_frames: int) -> int:
+    """Mel frames holding a clip's audio (at least ``min_frames``, at most 30 s), kept even because
+    the encoder's second convolution has stride 2."""
+    return min(FULL_FRAMES, max(min_frames, 2 * math.ceil(num_samples / (2 * HOP))))
+
+
+def mel_features(extractor: Any, clips: Sequence[np.ndarray], frames: int) -> np.ndarray:
+    """Whisper log-mel features ``(len(clips), n_mels, frames)`` of just the frames encoded
+    (zero-padded as Whisper pads, so they equal the first frames of the 30 s features)."""
+    size = frames * HOP
+    padded = [np.pad(clip[:size], (0, max(0, size - len(clip)))) for clip in clips]
+    features = extractor(padded, sampling_rate=SAMPLE_RATE, return_tensors="np", padding="longest").input_features
+    return np.ascontiguousarray(features, dtype=np.float32)
 
 
 class CT2Backend:
@@ -123,11 +137,11 @@ class CT2Backend:
             str(path), device="cpu", compute_type=compute_type, intra_threads=threads
         )
         self.codes = _ct2_codes(path)
+        self._tokens = [f"<|{c}|>" for c in self.codes]
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         results = self.model.detect_language(self._storage.from_array(features))
-        tokens = [f"<|{c}|>" for c in self.codes]
-        probs = np.array([[dict(r)[t] for t in tokens] for r in results], dtype=np.float64)
+        probs = np.array([[dict(r)[t] for t in self._tokens] for r in results], dtype=np.float64)
         return np.log(np.maximum(probs, 1e-30)).astype(np.float32)
 
 
@@ -167,12 +181,14 @@ def _ct2_codes(path: Path) -> list[str]:
     return [vocab[i][2:-2] for i in config["lang_ids"]]
 
 
-def load_ct2_whisper(path: str | Path, *, compute_type: str = "float32", fast: bool = True, vad: bool = True):
+def load_ct2_whisper(
+    path: str | Path, *, compute_type: str = "float32", fast: bool = True, vad: bool = True, name: str | None = None
+):
     """CTranslate2 Whisper; float32 on CPU (its float16 weights are widened anyway, and int8 would
     drift from the transformers engine)."""
     path = Path(path)
     backend = CT2Backend(path, compute_type=compute_type)
-    return WhisperLanguageClassifier(backend, backend.codes, name=str(path), fast=fast, vad=vad)
+    return WhisperLanguageClassifier(backend, backend.codes, name=name or str(path), fast=fast, vad=vad)
 
 
 def load_transformers_whisper(model: Any, generation_config: Any, *, name: str, fast: bool = True, vad: bool = True):
