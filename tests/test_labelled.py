@@ -61,3 +61,20 @@ def test_bad_patterns_and_data(tmp_path):
         load_labelled(tmp_path)  # files at the top level have no label folder
     with pytest.raises(OptionError, match="not a folder"):
         load_labelled(tmp_path / "x.wav")
+
+
+def test_json_label_file_with_a_dotted_field():
+    clips = load_labelled(shared_path("data", "intent", "labels.json"), label_field="slots.coffeeDrink")
+    assert len(clips) == 120 and len({c.label for c in clips}) == 10
+    assert all(c.source.endswith(".wav") and "/audio/" in c.source for c in clips)
+
+
+def test_json_label_file_errors(tmp_path):
+    sf.write(tmp_path / "a.wav", noise(0.2), 16000)
+    (tmp_path / "labels.json").write_text(json.dumps({"a.wav": {"intent": {"name": "x"}}}))
+    with pytest.raises(OptionError, match="pass label_field"):
+        load_labelled(tmp_path / "labels.json")
+    assert load_labelled(tmp_path / "labels.json", label_field="intent.name")[0].label == "x"
+    (tmp_path / "labels.json").write_text(json.dumps({"missing.wav": "x"}))
+    with pytest.raises(OptionError, match="not next to it"):
+        load_labelled(tmp_path / "labels.json")

@@ -49,7 +49,10 @@ def test_threshold_patience_and_refractory():
     patient = Listener([LoudnessScorer()], StreamOptions(patience=8, refractory_s=0.5)).listen([audio], 16000)
     assert [round(e.end_s, 2) for e in patient] == [1.58, 4.08]  # the 50 ms burst is too short for 8 frames
     eager = Listener([LoudnessScorer()], StreamOptions(patience=8, refractory_s=0.0)).listen([audio], 16000)
-    assert [round(e.end_s, 2) for e in eager] == [1.58, 4.08, 4.16]  # no debounce: fires again
+    assert [round(e.end_s, 2) for e in eager] == [1.58, 4.08]  # no debounce, but one event per burst
+    two = bursts((4.0, 4.2), (4.3, 4.5))  # the score drops between them: re-armed
+    rearmed = Listener([LoudnessScorer()], StreamOptions(patience=8, refractory_s=0.0)).listen([two], 16000)
+    assert [round(e.end_s, 2) for e in rearmed] == [4.08, 4.38]
     assert all(isinstance(e, Event) and e.label == "loud" and e.score == pytest.approx(0.9) for e in events)
     strict = Listener([LoudnessScorer()], StreamOptions(threshold={"loud": 0.95})).listen([audio], 16000)
     assert strict == []

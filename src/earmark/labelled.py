@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import random
 import re
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OptionError
+
+logger = logging.getLogger("earmark")
 
 __all__ = ["LabelledClip", "load_labelled"]
 
@@ -39,13 +42,16 @@ def load_labelled(
     data: str | Path,
     *,
     label_pattern: str | None = None,
+    label_field: str | None = None,
     limit: int | None = None,
     shuffle: bool = False,
     seed: int = 0,
     hf: dict[str, Any] | None = None,
 ) -> list[LabelledClip]:
     """Clips from a folder (label = sub-folder, or the first group of ``label_pattern`` matched against
-    the file name), a ``.csv``/``.jsonl`` manifest (``path,label[,start_s,end_s]``), or a Hugging Face
+    the file name), a ``.csv``/``.jsonl`` manifest (``path,label[,start_s,end_s]``), a ``.json`` label
+    file ``{file: label}`` or ``{file: {...}}`` with ``label_field`` naming the (dotted) field, e.g.
+    ``slots.coffeeDrink`` (files are found next to it or in its sub-folders), or a Hugging Face
     dataset: ``hf:ID`` or ``hf:audiofolder:DIR`` (``hf`` holds ``config``, ``split``, ``streaming``,
     ``label_column``, ``audio_column``)."""
     if str(data).startswith(HF_PREFIX):
@@ -55,8 +61,10 @@ def load_labelled(
         clips = _from_folder(path, label_pattern)
     elif path.suffix.lower() in (".csv", ".jsonl"):
         clips = _from_manifest(path)
+    elif path.suffix.lower() == ".json" and path.is_file():
+        clips = _from_label_file(path, label_field)
     else:
-        raise OptionError(f"{data}: not a folder or a .csv/.jsonl manifest")
+        raise OptionError(f"{data}: not a folder, a .csv/.jsonl manifest or a .json label file")
     if not clips:
         raise OptionError(f"{data}: no labelled audio found")
     if shuffle:
@@ -105,6 +113,33 @@ def _from_manifest(path: Path) -> list[LabelledClip]:
             )
         )
     return clips
+
+
+def _from_label_file(path: Path, label_field: str | None) -> list[LabelledClip]:
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise OptionError(f"{path}: not valid JSON ({e})") from e
+    if not isinstance(table, dict):
+        raise OptionError(f"{path}: a label file maps file names to labels or records; got a {type(table).__name__}")
+    by_name = {p.name: p for p in path.parent.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES}
+    clips, unlabelled = [], 0
+    for name, record in table.items():
+        label = record
+        for key in label_field.split(".") if label_field else ():
+            label = label.get(key) if isinstance(label, dict) else None
+        if isinstance(label, dict) or (label_field is None and not isinstance(label, str)):
+            raise OptionError(f"{path}: {name} maps to a record; pass label_field (e.g. 'slots.coffeeDrink')")
+        if label in (None, ""):
+            unlabelled += 1
+            continue
+        source = path.parent / name if (path.parent / name).is_file() else by_name.get(Path(name).name)
+        if source is None:
+            raise OptionError(f"{path}: {name} is not next to it or in its sub-folders")
+        clips.append(LabelledClip(str(source), str(label).strip()))
+    if unlabelled:
+        logger.warning("%s: %d of %d files have no %r and are left out", path, unlabelled, len(table), label_field)
+    return sorted(clips, key=lambda c: c.source)
 
 
 def load_hf(

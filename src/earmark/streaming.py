@@ -50,7 +50,8 @@ class StreamOptions:
     patience: int = 1
     """Consecutive frames at or above the threshold before an event fires."""
     refractory_s: float = 2.0
-    """After an event, the same label cannot fire again for this long (debounce)."""
+    """After an event, the same label cannot fire again for this long (debounce); nor before its score
+    has fallen below the threshold once (so a word still inside a sliding window fires once)."""
     vad_threshold: float | None = None
     """Gate events with Silero VAD: fire only if speech probability reached this within the event's
     window. None turns the gate off."""
@@ -91,6 +92,7 @@ class _LabelState:
     run: int = 0
     best: float = 0.0
     blocked_until_s: float = -1.0
+    armed: bool = True  # False from an event until the score falls below the threshold
 
 
 class Listener:
@@ -176,7 +178,10 @@ class Listener:
 
     def _step(self, label: str, score: float, end_s: float, context_s: float, threshold: float) -> Event | None:
         state = self._states[label]
-        if end_s < state.blocked_until_s or score < threshold:
+        if score < threshold:
+            state.run, state.best, state.armed = 0, 0.0, True
+            return None
+        if end_s < state.blocked_until_s or not state.armed:
             state.run, state.best = 0, 0.0
             return None
         state.run += 1
@@ -188,6 +193,7 @@ class Listener:
             state.run, state.best = 0, 0.0
             return None
         state.blocked_until_s = end_s + self.options.refractory_s
+        state.armed = False
         event = Event(label, state.best, start_s, end_s)
         state.run, state.best = 0, 0.0
         return event

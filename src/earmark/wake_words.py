@@ -30,7 +30,7 @@ class ClassifierScorer:
         labels: Sequence[str] | None = None,
     ) -> None:
         self.classifier = classifier
-        self.window_s = window_s or classifier.window_s or 1.0
+        self.window_s = window_s or getattr(classifier, "stream_window_s", None) or classifier.window_s or 1.0
         self.frame_s = hop_s
         self.context_s = self.window_s
         unknown = sorted(set(labels or ()) - set(classifier.labels))

@@ -1,0 +1,200 @@
+"""Small classification heads over frozen encoder frames, trained with class weights and early stopping.
+
+- ``logistic``: standardised logistic regression on mean+std pooled frames (scikit-learn);
+- ``mlp``: one hidden layer on the same pooled vector (torch);
+- ``attention``: attentive statistics pooling (a learnt weight per frame, then the weighted mean and
+  standard deviation) and a linear layer (torch) - it learns which frames matter, e.g. the word in a
+  clip with silence around it.
+
+Torch heads train on a validation split with early stopping (best validation loss, patience in
+epochs; an epoch counts as better when it lowers it by 1% and at least 0.001) and are saved as safetensors next to a JSON description.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embeddings import stats_pool
+
+__all__ = ["HEADS", "fit_head", "load_head_weights", "predict_logits"]
+
+HEADS = ("logistic", "mlp", "attention")
+WEIGHTS = "head.safetensors"
+SPEC = "head.json"
+
+
+def _torch_modules():
+    import torch
+    from torch import nn
+
+    class MLPHead(nn.Module):
+        def __init__(self, dim: int, classes: int, hidden: int = 256, dropout: float = 0.3) -> None:
+            super().__init__()
+            self.net = nn.Sequential(nn.Dropout(0.1), nn.Linear(2 * dim, hidden), nn.ReLU(), nn.Dropout(dropout))
+            self.out = nn.Linear(hidden, classes)
+
+        def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            weights = mask / mask.sum(dim=1, keepdim=True)
+            return self.out(self.net(_weighted_stats(frames, weights)))
+
+    class AttentionHead(nn.Module):
+        def __init__(self, dim: int, classes: int, hidden: int = 128, dropout: float = 0.3) -> None:
+            super().__init__()
+            self.attend = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+            self.drop = nn.Dropout(dropout)
+            self.out = nn.Linear(2 * dim, classes)
+
+        def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            scores = self.attend(frames).squeeze(-1).masked_fill(mask == 0, float("-inf"))
+            return self.out(self.drop(_weighted_stats(frames, torch.softmax(scores, dim=1))))
+
+    def _weighted_stats(frames: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        w = weights.unsqueeze(-1)
+        mean = (w * frames).sum(dim=1)
+        var = (w * (frames - mean.unsqueeze(1)) ** 2).sum(dim=1)
+        return torch.cat([mean, var.clamp_min(1e-8).sqrt()], dim=1)
+
+    return {"mlp": MLPHead, "attention": AttentionHead}
+
+
+def _pad(frames: Sequence[np.ndarray], mean: np.ndarray, scale: np.ndarray):
+    import torch
+
+    longest = max(len(f) for f in frames)
+    x = np.zeros((len(frames), longest, len(mean)), np.float32)
+    mask = np.zeros((len(frames), longest), np.float32)
+    for i, f in enumerate(frames):
+        x[i, : len(f)] = (f - mean) / scale
+        mask[i, : len(f)] = 1.0
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def fit_head(
+    kind: str,
+    frames: Sequence[np.ndarray],
+    labels: np.ndarray,
+    classes: Sequence[str],
+    *,
+    validation: np.ndarray | None = None,
+    seed: int = 0,
+    max_epochs: int = 300,
+    patience: int = 20,
+) -> dict[str, Any]:
+    """Fit a head on per-clip frames; ``validation`` marks the clips held out for early stopping.
+    Returns the fitted head as a dict (``save_head`` writes it)."""
+    y = np.array([list(classes).index(label) for label in labels])
+    if kind == "logistic":
+        return _fit_logistic([stats_pool(f) for f in frames], y, classes, seed)
+    import torch
+
+    torch.manual_seed(seed)
+    validation = np.zeros(len(frames), bool) if validation is None else validation
+    train = [f for f, v in zip(frames, validation) if not v]
+    stacked = np.concatenate(train)
+    mean, scale = stacked.mean(axis=0), stacked.std(axis=0) + 1e-5
+    counts = np.bincount(y[~validation], minlength=len(classes)).astype(np.float32)
+    weight = torch.tensor(np.where(counts > 0, counts.sum() / (len(classes) * np.maximum(counts, 1)), 0.0))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight.float())
+    model = _torch_modules()[kind](len(mean), len(classes))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    x_train, m_train = _pad(train, mean, scale)
+    y_train = torch.from_numpy(y[~validation])
+    if validation.any():
+        x_val, m_val = _pad([f for f, v in zip(frames, validation) if v], mean, scale)
+        y_val = torch.from_numpy(y[validation])
+    generator = torch.Generator().manual_seed(seed)
+    best, best_loss, waited, epochs = None, float("inf"), 0, 0
+    for epochs in range(1, max_epochs + 1):
+        model.train()
+        for batch in torch.randperm(len(y_train), generator=generator).split(32):
+            optimizer.zero_grad()
+            loss_fn(model(x_train[batch], m_train[batch]), y_train[batch]).backward()
+            optimizer.step()
+        if not validation.any():
+            continue
+        model.eval()
+        with torch.no_grad():
+            loss = float(loss_fn(model(x_val, m_val), y_val))
+        if best is None or loss < best_loss - max(
+            1e-3, 0.01 * best_loss
+        ):  # better by 1% (and 0.001), or patience runs down
+            best, best_loss, waited = {k: v.clone() for k, v in model.state_dict().items()}, loss, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    if best is not None:
+        model.load_state_dict(best)
+    return {
+        "kind": kind,
+        "classes": list(classes),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "epochs": epochs,
+        "validation_loss": best_loss if validation.any() else None,
+    }
+
+
+def _fit_logistic(x: list[np.ndarray], y: np.ndarray, classes: Sequence[str], seed: int) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.stack(x)
+    scaler = StandardScaler().fit(x)
+    head = LogisticRegression(max_iter=3000, class_weight="balanced", random_state=seed)
+    head.fit(scaler.transform(x), y)
+    coef, intercept = head.coef_, head.intercept_
+    if coef.shape[0] == 1:  # binary: softmax over (0, z) equals the sigmoid
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    return {
+        "kind": "logistic",
+        "classes": list(classes),
+        "mean": scaler.mean_.tolist(),
+        "scale": scaler.scale_.tolist(),
+        "coef": coef.tolist(),
+        "intercept": intercept.tolist(),
+    }
+
+
+def save_head(head: dict[str, Any], folder: Path) -> None:
+    spec = {k: v for k, v in head.items() if k != "state"}
+    if "state" in head:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in head["state"].items()}, str(folder / WEIGHTS))
+    (folder / SPEC).write_text(json.dumps(spec))
+
+
+def load_head_weights(folder: Path) -> dict[str, Any]:
+    """The head saved by ``save_head``, ready for :func:`predict_logits`."""
+    head = json.loads((folder / SPEC).read_text())
+    head["mean"], head["scale"] = np.array(head["mean"], np.float32), np.array(head["scale"], np.float32)
+    if head.get("kind", "logistic") == "logistic":
+        head["coef"], head["intercept"] = np.array(head["coef"]), np.array(head["intercept"])
+        if head["coef"].shape[0] == 1:  # heads saved before binary heads were expanded
+            head["coef"] = np.vstack([np.zeros_like(head["coef"]), head["coef"]])
+            head["intercept"] = np.concatenate([[0.0], head["intercept"]])
+        return head
+    from safetensors.torch import load_file
+
+    model = _torch_modules()[head["kind"]](len(head["mean"]), len(head["classes"]))
+    model.load_state_dict(load_file(str(folder / WEIGHTS)))
+    head["module"] = model.eval()
+    return head
+
+
+def predict_logits(head: dict[str, Any], frames: Sequence[np.ndarray]) -> np.ndarray:
+    if head.get("kind", "logistic") == "logistic":
+        x = np.stack([stats_pool(f) for f in frames])
+        return ((x - head["mean"]) / head["scale"]) @ head["coef"].T + head["intercept"]
+    import torch
+
+    x, mask = _pad(frames, head["mean"], head["scale"])
+    with torch.no_grad():
+        return head["module"](x, mask).numpy()
