@@ -101,22 +101,22 @@ class TransformersEncoder(Encoder):
             name, "feature extractor", lambda **kw: AutoFeatureExtractor.from_pretrained(name, **kw), kwargs
         )
         self.kind = config.model_type
-        if self.kind == "clap":
-            from transformers import ClapModel
+        # A classification checkpoint's head is dropped on purpose: its load report is noise here.
+        from transformers.utils import logging
 
-            model = _fetch(name, "weights", lambda **kw: ClapModel.from_pretrained(name, **kw), kwargs)
-        elif self.kind == "whisper":  # only the encoder is used: the decoder's load report is noise
-            from transformers.utils import logging
+        level = logging.get_verbosity()
+        logging.set_verbosity_error()
+        try:
+            if self.kind == "clap":
+                from transformers import ClapModel
 
-            level = logging.get_verbosity()
-            logging.set_verbosity_error()
-            try:
+                model = _fetch(name, "weights", lambda **kw: ClapModel.from_pretrained(name, **kw), kwargs)
+            else:
                 model = _fetch(name, "weights", lambda **kw: AutoModel.from_pretrained(name, **kw), kwargs)
-            finally:
-                logging.set_verbosity(level)
+        finally:
+            logging.set_verbosity(level)
+        if self.kind == "whisper":  # only the encoder is used
             model = model.get_encoder()
-        else:
-            model = _fetch(name, "weights", lambda **kw: AutoModel.from_pretrained(name, **kw), kwargs)
         self.model = model.eval()
         self.sample_rate = int(self.extractor.sampling_rate)
         self.fixed = fixed_window_s(self.extractor) is not None

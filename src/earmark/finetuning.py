@@ -62,8 +62,10 @@ def finetune(
     data: str = "",
     licence: str | None = None,
     revision: str | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> TrainReport:
-    """Fine-tune ``model`` (Hub id or local checkpoint) on ``clips`` and save it to ``out``."""
+    """Fine-tune ``model`` (Hub id or local checkpoint) on ``clips`` and save it to ``out``.
+    ``callbacks`` are transformers ``TrainerCallback`` objects (progress, logging, stopping)."""
     try:
         import accelerate  # noqa: F401  (the Trainer needs it)
         import torch
@@ -143,6 +145,7 @@ def finetune(
         eval_dataset=validation_rows or None,
         data_collator=collate,
         compute_metrics=accuracy if has_validation else None,
+        callbacks=list(callbacks) or None,
     )
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     try:

@@ -7,7 +7,8 @@
   clip with silence around it.
 
 Torch heads train on a validation split with early stopping (best validation loss, patience in
-epochs; an epoch counts as better when it lowers it by 1% and at least 0.001) and are saved as safetensors next to a JSON description.
+epochs; an epoch counts as better when it lowers it by 1% and at least 0.001) and are saved as
+safetensors next to a JSON description.
 """
 
 from __future__ import annotations
