@@ -38,6 +38,15 @@ def test_builtin_encoders():
     assert whisper.shape == (75, 512)
 
 
+def test_joined_encoders_repeat_the_coarser_frames(model_dir):
+    encoder = load_encoder(f"{model_dir('ast')}+{model_dir('whisper')}")
+    ast, whisper = (load_encoder(str(model_dir(k))).frames(CLIP) for k in ("ast", "whisper"))
+    joined = encoder.frames(CLIP)
+    assert joined.shape == (max(len(ast), len(whisper)), 64)
+    for part, columns in ((ast, slice(0, 32)), (whisper, slice(32, 64))):
+        assert {tuple(row) for row in joined[:, columns]} == {tuple(row) for row in part}
+
+
 def test_unknown_encoder_is_a_model_error(tmp_path):
     with pytest.raises(ModelError):
         load_encoder(str(tmp_path / "nothing-here"))

@@ -5,6 +5,9 @@
 - any transformers audio encoder, by Hub id or local folder: wav2vec2, HuBERT, WavLM, AST, the
   Whisper encoder (last hidden state), and CLAP's audio tower (one projected vector per clip).
 
+Names joined with ``+`` (``openwakeword+whisper-base``) run each encoder and join their frames
+side by side (the coarser ones repeated to the finer one's frame count).
+
 ``frames(audio)`` gives ``(T, D)``; ``embed(audio)`` pools them by mean and standard deviation
 (``2 D``), so clips of any length give one vector.
 """
@@ -135,8 +138,24 @@ class TransformersEncoder(Encoder):
         return hidden
 
 
+class JoinedEncoder(Encoder):
+    """Several encoders side by side: each one's frames, repeated to the largest frame count, joined."""
+
+    def __init__(self, parts: list[Encoder]) -> None:
+        self.parts = parts
+        self.name = "+".join(p.name for p in parts)
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        each = [p.frames(audio) for p in self.parts]
+        count = max(len(f) for f in each)
+        return np.hstack([f[(np.arange(count) * len(f)) // count] for f in each])
+
+
 def load_encoder(name: str, *, revision: str | None = None) -> Encoder:
-    """A built-in encoder (``openwakeword``, ``whisper-base``) or any transformers audio model."""
+    """A built-in encoder (``openwakeword``, ``whisper-base``), any transformers audio model, or
+    several of them joined with ``+``."""
+    if "+" in name:
+        return JoinedEncoder([load_encoder(part, revision=revision) for part in name.split("+")])
     if name == "openwakeword":
         return OpenWakeWordEncoder()
     if name == "whisper-base":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -307,7 +308,7 @@ def finish(
     (out / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
     (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2))
     licence = licence or data_licence(data)
-    command = " ".join(sys.argv) if Path(sys.argv[0]).name == "earmark" else None
+    command = shlex.join(["earmark", *sys.argv[1:]]) if Path(sys.argv[0]).name == "earmark" else None
     training = {
         **config,
         "data": data,
