@@ -22,7 +22,17 @@ def test_noise_labels_stop_early(kind):
     frames, labels = _frames(80, 0, signal=False)
     validation = np.arange(80) >= 60
     head = fit_head(kind, frames, labels, ["a", "b"], validation=validation, max_epochs=300, patience=10)
-    assert head["epochs"] < 100  # validation loss stops improving on random labels
+    assert head["stopped_at"] < 100  # validation loss stops improving on random labels
+    assert head["stopped_at"] == head["epochs"] + 10 and head["refit"]
+
+
+def test_without_refit_the_best_epoch_is_kept():
+    frames, labels = _frames(80, 1, signal=True)
+    validation = np.arange(80) >= 64
+    kept = fit_head("mlp", frames, labels, ["a", "b"], validation=validation, refit=False, patience=5)
+    refit = fit_head("mlp", frames, labels, ["a", "b"], validation=validation, refit=True, patience=5)
+    assert kept["epochs"] == refit["epochs"] and not kept["refit"]
+    assert not np.allclose(kept["mean"], refit["mean"])  # the refit standardises over all the clips
 
 
 @pytest.mark.parametrize("kind", ["logistic", "mlp", "attention"])

@@ -134,3 +134,20 @@ def test_cli_train(small_fsdd, tmp_path):
     assert classified.exit_code == 0 and json.loads(classified.stdout)[0]["label"] in {"0", "1", "2"}
     bad = CliRunner().invoke(app, [*args, "--split-by", "^(nobody)"])
     assert bad.exit_code == 2 and "does not match" in bad.output
+
+
+def test_cli_train_keyword(tmp_path):
+    positives = tmp_path / "computer"
+    positives.mkdir()
+    for p in sorted(shared_path("data", "wakewords", "computer").glob("*.wav"))[:12]:
+        shutil.copy(p, positives / p.name)
+    negatives = str(shared_path("data", "speech_commands", "no"))
+    args = ["train-keyword", str(positives), "--out", str(tmp_path / "kw"), "--negatives", negatives]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "keyword is caught in" in result.output
+    assert json.loads((tmp_path / "kw" / "earmark.json").read_text())["detector"] == "computer"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = CliRunner().invoke(app, ["train-keyword", str(empty), "--out", str(tmp_path / "x"), "--negatives", negatives])
+    assert bad.exit_code == 2 and "no audio files" in bad.output

@@ -6,8 +6,8 @@
   standard deviation) and a linear layer (torch) - it learns which frames matter, e.g. the word in a
   clip with silence around it.
 
-Torch heads train on a validation split with early stopping (best validation loss, patience in
-epochs; an epoch counts as better when it lowers it by 1% and at least 0.001) and are saved as
+Torch heads pick their number of epochs on a validation split (early stopping on the validation
+loss), are then trained again on all the training clips for that many epochs, and are saved as
 safetensors next to a JSON description.
 """
 
@@ -85,23 +85,48 @@ def fit_head(
     seed: int = 0,
     max_epochs: int = 300,
     patience: int = 20,
+    refit: bool = True,
 ) -> dict[str, Any]:
     """Fit a head on per-clip frames; ``validation`` marks the clips held out for early stopping.
+    With ``refit``, the validation split only picks the number of epochs: the head is then trained
+    again, from the same start, on all the clips for that many epochs (small data needs every clip).
     Returns the fitted head as a dict (``save_head`` writes it)."""
     y = np.array([list(classes).index(label) for label in labels])
     if kind == "logistic":
         return _fit_logistic([stats_pool(f) for f in frames], y, classes, seed)
+    validation = np.zeros(len(frames), bool) if validation is None else np.asarray(validation, bool)
+    model, mean, scale, best_epoch, stopped, best_loss = _fit_torch(
+        kind, frames, y, len(classes), validation, seed, max_epochs, patience
+    )
+    if refit and validation.any():
+        everything = np.zeros(len(frames), bool)
+        model, mean, scale, *_ = _fit_torch(kind, frames, y, len(classes), everything, seed, best_epoch, patience)
+    return {
+        "kind": kind,
+        "classes": list(classes),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "epochs": best_epoch,
+        "stopped_at": stopped,
+        "validation_loss": best_loss,
+        "refit": bool(refit and validation.any()),
+    }
+
+
+def _fit_torch(kind, frames, y, n_classes, validation, seed, max_epochs, patience):
+    """Train from a seeded start; with a validation split, keep the best epoch (lowest validation
+    loss, better by 1% and at least 0.001) and stop after ``patience`` epochs without one."""
     import torch
 
     torch.manual_seed(seed)
-    validation = np.zeros(len(frames), bool) if validation is None else validation
     train = [f for f, v in zip(frames, validation) if not v]
     stacked = np.concatenate(train)
     mean, scale = stacked.mean(axis=0), stacked.std(axis=0) + 1e-5
-    counts = np.bincount(y[~validation], minlength=len(classes)).astype(np.float32)
-    weight = torch.tensor(np.where(counts > 0, counts.sum() / (len(classes) * np.maximum(counts, 1)), 0.0))
+    counts = np.bincount(y[~validation], minlength=n_classes).astype(np.float32)
+    weight = torch.tensor(np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight.float())
-    model = _torch_modules()[kind](len(mean), len(classes))
+    model = _torch_modules()[kind](len(mean), n_classes)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
     x_train, m_train = _pad(train, mean, scale)
     y_train = torch.from_numpy(y[~validation])
@@ -109,8 +134,8 @@ def fit_head(
         x_val, m_val = _pad([f for f, v in zip(frames, validation) if v], mean, scale)
         y_val = torch.from_numpy(y[validation])
     generator = torch.Generator().manual_seed(seed)
-    best, best_loss, waited, epochs = None, float("inf"), 0, 0
-    for epochs in range(1, max_epochs + 1):
+    best, best_loss, best_epoch, waited, epoch = None, None, max_epochs, 0, 0
+    for epoch in range(1, max_epochs + 1):
         model.train()
         for batch in torch.randperm(len(y_train), generator=generator).split(32):
             optimizer.zero_grad()
@@ -121,25 +146,15 @@ def fit_head(
         model.eval()
         with torch.no_grad():
             loss = float(loss_fn(model(x_val, m_val), y_val))
-        if best is None or loss < best_loss - max(
-            1e-3, 0.01 * best_loss
-        ):  # better by 1% (and 0.001), or patience runs down
-            best, best_loss, waited = {k: v.clone() for k, v in model.state_dict().items()}, loss, 0
+        if best_loss is None or loss < best_loss - max(1e-3, 0.01 * best_loss):
+            best, best_loss, best_epoch, waited = {k: v.clone() for k, v in model.state_dict().items()}, loss, epoch, 0
         else:
             waited += 1
             if waited >= patience:
                 break
     if best is not None:
         model.load_state_dict(best)
-    return {
-        "kind": kind,
-        "classes": list(classes),
-        "mean": mean.tolist(),
-        "scale": scale.tolist(),
-        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "epochs": epochs,
-        "validation_loss": best_loss if validation.any() else None,
-    }
+    return model.eval(), mean, scale, best_epoch, epoch, best_loss
 
 
 def _fit_logistic(x: list[np.ndarray], y: np.ndarray, classes: Sequence[str], seed: int) -> dict[str, Any]:

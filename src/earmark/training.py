@@ -192,8 +192,8 @@ def train_head(
         "encode_seconds": round(encoded_s, 1),
         "fit_seconds": round(time.perf_counter() - started - encoded_s, 1),
     }
-    if fitted.get("epochs"):
-        details["epochs"] = fitted["epochs"]
+    if "epochs" in fitted:
+        details |= {"epochs": fitted["epochs"], "stopped_at": fitted["stopped_at"], "refit": fitted["refit"]}
     config = {"mode": "head", "encoder": encoder_name, "head": head, "split_by": split_by, "seed": seed}
     if detector:
         config["detector"] = detector
@@ -396,7 +396,8 @@ Trained with earmark: {how}.
 - Labels: {", ".join(report.labels)}
 - Data: {training.get("data") or "(in memory)"}, {training["clips"]} clips
 - Split: by `{training.get("split_by") or "clip"}`; held out: {held_out}
-- Clips: {report.train_clips} train, {report.validation_clips} validation (early stopping), {report.test_clips} test
+- Clips: {report.train_clips} train, {report.validation_clips} validation, {report.test_clips} test
+  (validation picks the number of epochs; the head is then trained again on train + validation)
 - Held-out accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f} (scored by loading this folder)
 - Training took {report.seconds:.0f} s ({json.dumps(report.details)})
 - Training data licence: {training["licence"]}
