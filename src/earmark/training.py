@@ -441,12 +441,24 @@ class HeadClassifier(Classifier):
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         from .audio import Audio
+
+        return self._logits([self.encoder.frames(Audio(c, self.sample_rate)) for c in clips])
+
+    def _logits(self, frames: list[np.ndarray]) -> np.ndarray:
         from .heads import predict_logits
 
-        logits = predict_logits(self.head, [self.encoder.frames(Audio(c, self.sample_rate)) for c in clips])
+        logits = predict_logits(self.head, frames)
         if self.detector:  # sigmoid(z_word - z_other) is the softmax probability of the word
             return (logits[:, self._columns[0]] - logits[:, self._columns[1]])[:, None]
         return logits
+
+    def score_frames(self, frames: np.ndarray) -> np.ndarray:
+        """Scores (sigmoid for a detector, softmax otherwise) for one clip's encoder frames."""
+        z = self._logits([frames])[0]
+        if self.detector:
+            return 1.0 / (1.0 + np.exp(-z))
+        e = np.exp(z - z.max())
+        return e / e.sum()
 
 
 def load_head(folder: str | Path) -> HeadClassifier:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ from .classifier import Classifier
 from .errors import OptionError
 from .streaming import Listener, StreamOptions
 
-__all__ = ["ClassifierScorer", "WakeWordClassifier", "listener", "load_wake_words"]
+__all__ = ["ClassifierScorer", "HeadFrameScorer", "WakeWordClassifier", "listener", "load_wake_words"]
 
 PREFIX = "wake-word/"
 MICRO_SUFFIX = "@micro"
@@ -64,6 +65,39 @@ class ClassifierScorer:
         return rows
 
 
+class HeadFrameScorer:
+    """A trained head on openWakeWord frames, streamed: the speech embedding runs once per 80 ms
+    frame and the head scores the last window of frames, instead of re-encoding a whole window of
+    audio every hop as :class:`ClassifierScorer` does."""
+
+    def __init__(self, classifier) -> None:
+        from .openwakeword import OpenWakeWordScorer
+
+        self.classifier = classifier
+        self.front = OpenWakeWordScorer([])
+        self.frame_s = self.front.frame_s
+        self.context_s = classifier.stream_window_s or 1.0
+        # a training clip's frames: the clip and half a second of silence either side
+        self.count = max(1, round((self.context_s + 0.5) / self.frame_s))
+        self.labels = tuple(classifier.labels)
+        self.thresholds = dict.fromkeys(self.labels, 0.5)
+        self.reset()
+
+    def reset(self) -> None:
+        self.front.reset()
+        self.frames: deque[np.ndarray] = deque(maxlen=self.count)
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        self.front.collected = []
+        self.front.push(samples)
+        rows = []
+        for frame in self.front.collected:
+            self.frames.append(frame)
+            rows.append(self.classifier.score_frames(np.array(self.frames)))
+        self.front.collected = None
+        return np.array(rows, np.float32).reshape(len(rows), len(self.labels))
+
+
 class WakeWordClassifier(Classifier):
     """Wake-word models as a clip classifier: each label scores its best frame over the clip
     (run as a stream, with 1 s of silence either side as openWakeWord's ``predict_clip`` does), so
@@ -113,7 +147,11 @@ def _scorers(models: Sequence[str], hop_s: float) -> list:
         scorers.append(OpenWakeWordScorer(oww))
     if micro:
         scorers.append(MicroWakeWordScorer(micro))
-    return scorers + [ClassifierScorer(load(name), hop_s=hop_s) for name in others]
+    for name in others:
+        model = load(name)
+        streams_frames = getattr(getattr(model, "encoder", None), "name", None) == "openwakeword"
+        scorers.append(HeadFrameScorer(model) if streams_frames else ClassifierScorer(model, hop_s=hop_s))
+    return scorers
 
 
 def load_wake_words(models: Sequence[str]) -> WakeWordClassifier:
