@@ -384,6 +384,11 @@ def _card(report: TrainReport, training: dict[str, Any], evaluation: dict[str, A
     )
     held_out = ", ".join(report.test_groups) or f"a random {report.test_clips} clips (by group)"
     repeat = training.get("command") or "see training.json"
+    refit = (
+        "\n  (validation picks the number of epochs; the head is then trained again on train + validation)"
+        if report.details.get("refit")
+        else ""
+    )
     if "false_accept_rate" in evaluation:
         per_class += (
             f"\n\nAt threshold {evaluation['threshold']}: the keyword is caught in {evaluation['recall']:.1%} of "
@@ -396,8 +401,7 @@ Trained with earmark: {how}.
 - Labels: {", ".join(report.labels)}
 - Data: {training.get("data") or "(in memory)"}, {training["clips"]} clips
 - Split: by `{training.get("split_by") or "clip"}`; held out: {held_out}
-- Clips: {report.train_clips} train, {report.validation_clips} validation, {report.test_clips} test
-  (validation picks the number of epochs; the head is then trained again on train + validation)
+- Clips: {report.train_clips} train, {report.validation_clips} validation, {report.test_clips} test{refit}
 - Held-out accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f} (scored by loading this folder)
 - Training took {report.seconds:.0f} s ({json.dumps(report.details)})
 - Training data licence: {training["licence"]}
