@@ -245,6 +245,7 @@ def train_keyword(
         cache=cache,
         data=data,
         licence=licence,
+        split_by=r"^(.+)$",  # the file: crops of one recording never land on both sides
         detector=keyword,
         window_s=round(length_s + 0.5, 2),
     )
@@ -382,7 +383,10 @@ def _card(report: TrainReport, training: dict[str, Any], evaluation: dict[str, A
         if report.mode == "head"
         else f"fine-tuned from `{report.base}` (transformers Trainer)"
     )
-    held_out = ", ".join(report.test_groups) or f"a random {report.test_clips} clips (by group)"
+    shown = ", ".join(report.test_groups[:5]) + (
+        f" and {len(report.test_groups) - 5} more" if len(report.test_groups) > 5 else ""
+    )
+    held_out = shown or f"a random {report.test_clips} clips (by group)"
     repeat = training.get("command") or "see training.json"
     refit = (
         "\n  (validation picks the number of epochs; the head is then trained again on train + validation)"
