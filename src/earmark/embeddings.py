@@ -20,9 +20,8 @@ import numpy as np
 
 from .audio import Audio
 
-__all__ = ["BUILTIN_ENCODERS", "Encoder", "load_encoder", "stats_pool"]
+__all__ = ["Encoder", "load_encoder", "stats_pool"]
 
-BUILTIN_ENCODERS = ("openwakeword", "whisper-base")
 SAMPLE_RATE = 16000
 MIN_FRAMES = 100  # Whisper encoder input frames (1 s) at the least
 
@@ -93,7 +92,6 @@ class TransformersEncoder(Encoder):
     def __init__(self, name: str, *, revision: str | None = None) -> None:
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 
-        from .hf_classifier import fixed_window_s
         from .loading import _check_local, _fetch
 
         _check_local(name)
@@ -122,7 +120,6 @@ class TransformersEncoder(Encoder):
             model = model.get_encoder()
         self.model = model.eval()
         self.sample_rate = int(self.extractor.sampling_rate)
-        self.fixed = fixed_window_s(self.extractor) is not None
 
     def frames(self, audio: Audio) -> np.ndarray:
         import torch

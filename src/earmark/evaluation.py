@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .classifier import Classifier
-from .decode import load_audio
 from .errors import MissingExtraError
 from .labelled import LabelledClip
 
@@ -67,12 +66,6 @@ class EvaluationReport:
         return json.dumps(self.to_dict(), indent=2)
 
 
-def _inputs(clips: Sequence[LabelledClip]) -> Iterator:
-    for clip in clips:
-        audio = load_audio(clip.audio if clip.audio is not None else clip.source)
-        yield audio if clip.start_s is None else audio.slice_s(clip.start_s, clip.end_s or audio.duration_s)
-
-
 def evaluate(
     classifier: Classifier,
     clips: Sequence[LabelledClip],
@@ -90,7 +83,9 @@ def evaluate(
     last = start
     sink = open(cache, "a", encoding="utf-8") if cache else None  # noqa: SIM115 (closed below)
     try:
-        for clip, prediction in zip(todo, classifier.iter_classify(_inputs(todo), top_k=TOP_K, batch_size=batch_size)):
+        for clip, prediction in zip(
+            todo, classifier.iter_classify((c.decode() for c in todo), top_k=TOP_K, batch_size=batch_size)
+        ):
             now = time.perf_counter()
             row = {"key": clip.key, "top": [s.label for s in prediction.scores], "seconds": now - last}
             last = now

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import MissingExtraError, ModelError, OptionError
 from .labelled import LabelledClip
-from .training import TrainReport, _clip_audio, _model_ref, finish, split_clips
+from .training import TrainReport, _model_ref, finish, split_clips
 
 __all__ = ["FinetuneConfig", "finetune"]
 
@@ -99,7 +99,7 @@ def finetune(
         rows = []
         for clip, keep in zip(clips, mask):
             if keep:
-                samples = _clip_audio(clip).mono().resample(rate).samples[: int(config.max_duration_s * rate)]
+                samples = clip.decode().mono().resample(rate).samples[: int(config.max_duration_s * rate)]
                 rows.append((samples, index[clip.label]))
         return rows
 

@@ -13,6 +13,7 @@ safetensors next to a JSON description.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ WEIGHTS = "head.safetensors"
 SPEC = "head.json"
 
 
+@functools.cache
 def _torch_modules():
     import torch
     from torch import nn
@@ -193,9 +195,6 @@ def load_head_weights(folder: Path) -> dict[str, Any]:
     head["mean"], head["scale"] = np.array(head["mean"], np.float32), np.array(head["scale"], np.float32)
     if head.get("kind", "logistic") == "logistic":
         head["coef"], head["intercept"] = np.array(head["coef"]), np.array(head["intercept"])
-        if head["coef"].shape[0] == 1:  # heads saved before binary heads were expanded
-            head["coef"] = np.vstack([np.zeros_like(head["coef"]), head["coef"]])
-            head["intercept"] = np.concatenate([[0.0], head["intercept"]])
         return head
     from safetensors.torch import load_file
 

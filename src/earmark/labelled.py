@@ -37,6 +37,13 @@ class LabelledClip:
         """A stable id for resuming: the source and its part."""
         return self.source if self.start_s is None else f"{self.source}#{self.start_s}-{self.end_s}"
 
+    def decode(self):
+        """The clip's audio (its part of the file, if it has one) as an :class:`earmark.Audio`."""
+        from .decode import load_audio
+
+        audio = load_audio(self.audio if self.audio is not None else self.source)
+        return audio if self.start_s is None else audio.slice_s(self.start_s, self.end_s or audio.duration_s)
+
 
 def load_labelled(
     data: str | Path,

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from .classifier import Classifier
-from .decode import load_audio
 from .errors import MissingExtraError, ModelError, OptionError
 from .labelled import LabelledClip
 
@@ -117,18 +116,13 @@ def _group_sample(groups: np.ndarray, among: np.ndarray, size: float, seed: int,
     return mask
 
 
-def _clip_audio(clip: LabelledClip):
-    audio = load_audio(clip.audio if clip.audio is not None else clip.source)
-    return audio if clip.start_s is None else audio.slice_s(clip.start_s, clip.end_s or audio.duration_s)
-
-
 def encode_clips(clips: Sequence[LabelledClip], encoder, cache: Path, progress=None) -> list[np.ndarray]:
     """Frames for every clip, from the cache where it has them; new ones are added to it as they come."""
     stored = dict(np.load(cache)) if cache.exists() else {}
     fresh = 0
     for n, clip in enumerate(clips, start=1):
         if clip.key not in stored:
-            stored[clip.key] = encoder.frames(_clip_audio(clip)).astype(np.float16)
+            stored[clip.key] = encoder.frames(clip.decode()).astype(np.float16)
             fresh += 1
             if fresh % 200 == 0:  # resumable: an interrupted run keeps what it computed
                 np.savez(cache, **stored)
@@ -223,10 +217,10 @@ def train_keyword(
     if not positives or not negatives:
         raise OptionError(f"a keyword needs positive and negative audio; got {len(positives)} and {len(negatives)}")
     rng = np.random.default_rng(seed)
-    length_s = float(np.median([_clip_audio(c).duration_s for c in positives]))
+    length_s = float(np.median([c.decode().duration_s for c in positives]))
     crops = []
     for clip in negatives:
-        duration = _clip_audio(clip).duration_s if clip.start_s is None else (clip.end_s or 0) - clip.start_s
+        duration = clip.decode().duration_s if clip.start_s is None else (clip.end_s or 0) - clip.start_s
         count = min(max_crops, max(1, math.ceil(duration / 5.0)))
         starts = [0.0] if duration <= length_s else rng.uniform(0, duration - length_s, count)
         offset = clip.start_s or 0.0
@@ -327,9 +321,7 @@ def _detection(model: Classifier, clips: Sequence[LabelledClip], keyword: str) -
     """A detector on held-out clips at its 0.5 threshold: accuracy, keyword recall, false accepts."""
     from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-    from .evaluation import _inputs
-
-    scores = np.array([p.scores[0].score for p in model.iter_classify(_inputs(clips), top_k=None)])
+    scores = np.array([p.scores[0].score for p in model.iter_classify((c.decode() for c in clips), top_k=None)])
     truth = np.array([c.label == keyword for c in clips])
     fired = scores >= 0.5
     names = [keyword, OTHER]

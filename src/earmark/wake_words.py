@@ -38,6 +38,7 @@ class ClassifierScorer:
         if unknown:
             raise OptionError(f"labels {unknown} are not the model's; it has {list(classifier.labels)[:20]}")
         self.labels = tuple(labels or classifier.labels)
+        self._column = {label: i for i, label in enumerate(self.labels)}
         self.thresholds = dict.fromkeys(self.labels, 0.5)
         self.reset()
 
@@ -56,12 +57,11 @@ class ClassifierScorer:
         if not windows:
             return np.zeros((0, len(self.labels)), np.float32)
         predictions = self.classifier.classify_many(windows, top_k=None)
-        index = {label: i for i, label in enumerate(self.labels)}
         rows = np.zeros((len(windows), len(self.labels)), np.float32)
         for r, prediction in enumerate(predictions):
             for s in prediction.scores:
-                if s.label in index:
-                    rows[r, index[s.label]] = s.score
+                if s.label in self._column:
+                    rows[r, self._column[s.label]] = s.score
         return rows
 
 
@@ -71,10 +71,8 @@ class HeadFrameScorer:
     audio every hop as :class:`ClassifierScorer` does."""
 
     def __init__(self, classifier) -> None:
-        from .openwakeword import OpenWakeWordScorer
-
         self.classifier = classifier
-        self.front = OpenWakeWordScorer([])
+        self.front = classifier.encoder.front  # the encoder's own front end: loaded once
         self.frame_s = self.front.frame_s
         self.context_s = classifier.stream_window_s or 1.0
         # a training clip's frames: the clip and half a second of silence either side
