@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPO = Path(__file__).resolve().parents[1]  # the repository root
+SHARED = REPO.parent / "shared"
 DATA = SHARED / "data"
 
 

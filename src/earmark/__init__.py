@@ -10,11 +10,11 @@ Nothing heavy is imported here: torch and transformers load with the first model
 
 from .audio import Audio
 from .classifier import Classifier
-from .decode import load_audio
+from .compat.pipeline import pipeline
 from .errors import AudioError, EarmarkError, LabelError, MissingExtraError, ModelError, OptionError
-from .loading import load
+from .io.decode import load_audio
 from .options import ClassifyOptions
-from .pipeline import pipeline
+from .registry import load
 from .results import Prediction, Score, Segment, Timeline
 from .tasks import TASKS
 

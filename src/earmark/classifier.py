@@ -4,6 +4,10 @@ An engine supplies ``sample_rate``, ``labels``, its natural ``window_s`` and a
 ``forward`` from a batch of mono clips to logits. Everything else - decoding,
 downmixing, resampling, long-audio windows, batching, activation, top-k,
 pooling and timelines - lives here once, for every engine.
+
+What callers need to know about a model is on this interface too, never found by
+probing an engine's attributes: ``engine``, ``size_bytes``, ``zero_shot`` and
+``labels_bound``, ``stream_window_s``, and ``frame_scorers()`` for streaming.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from .audio import Audio
-from .decode import AudioInput, load_audio
+from .errors import OptionError
+from .frames import FrameScorer, SlidingWindowScorer
+from .io.decode import AudioInput, load_audio
 from .options import ClassifyOptions
 from .results import Prediction, Score
 from .scoring import activate, rank, resolve_labels, restrict_logits
@@ -63,11 +69,37 @@ class Classifier(ABC):
 
     name: str
     sample_rate: int
+    engine: str = "?"
+    """The name of the engine that loaded it (``earmark.registry.engines()``)."""
     window_s: float | None = None
     multi_label: bool = False
     default_function: str | None = None
     default_options: ClassifyOptions = ClassifyOptions()
     label_codes: tuple[str, ...] | None = None
+    zero_shot: bool = False
+    """Labels are free text bound with :meth:`with_labels` (CLAP)."""
+    stream_window_s: float | None = None
+    """The audio a streaming score looks at (a keyword detector's word length); None: ``window_s``."""
+
+    @property
+    def size_bytes(self) -> int | None:
+        """Bytes of the model's weights, where the engine knows them."""
+        return None
+
+    @property
+    def labels_bound(self) -> bool:
+        """Whether :attr:`labels` can be read: always, except for a zero-shot model without labels."""
+        return True
+
+    def with_labels(self, labels: Sequence[str], template: str | None = None) -> Classifier:
+        """The same model with other free-text labels; only zero-shot models have this."""
+        raise OptionError(f"{self.name!r} has fixed labels; only zero-shot (CLAP) models take labels")
+
+    def frame_scorers(self, *, hop_s: float = 0.1) -> list[FrameScorer]:
+        """How to score this model on a live stream: by default the last ``stream_window_s``
+        (or ``window_s``, or 1 s) classified every ``hop_s``; engines with a frame-by-frame front end
+        (wake words, heads on openWakeWord frames) return their own scorers."""
+        return [SlidingWindowScorer(self, hop_s=hop_s)]
 
     @property
     @abstractmethod

@@ -52,9 +52,10 @@ class MissingExtraError(EarmarkError, ImportError):
     """An optional dependency is missing; the message names the install line."""
 
 
-def missing_extra(module: str, extra: str, purpose: str) -> MissingExtraError:
-    """Build the error for an optional module that failed to import."""
+def missing_extra(module: str, extra: str, purpose: str, *, install: str | None = None) -> MissingExtraError:
+    """The one error for an optional package that failed to import: what needs it and the install
+    line (``pip install 'earmark[EXTRA]'`` unless the package needs another, given as ``install``)."""
     return MissingExtraError(
         f"{purpose} needs the '{module}' package, which is not installed; "
-        f"install it with: pip install 'earmark[{extra}]'"
+        f"install it with: {install or f'pip install {chr(39)}earmark[{extra}]{chr(39)}'}"
     )

@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Prediction", "Score", "Segment", "Timeline"]
+__all__ = ["TIMELINE_SUFFIXES", "Prediction", "Score", "Segment", "Timeline"]
+
+TIMELINE_SUFFIXES = (".json", ".csv", ".txt")  # JSON, CSV, an Audacity label track
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Timeline:
         """Write the timeline; the format follows the extension: .json, .csv, or .txt (Audacity labels)."""
         from .errors import OptionError
 
-        writers = {".json": self.to_json, ".csv": self.to_csv, ".txt": self.to_audacity}
+        writers = dict(zip(TIMELINE_SUFFIXES, (self.to_json, self.to_csv, self.to_audacity)))
         suffix = path[path.rfind(".") :].lower() if "." in path else ""
         if suffix not in writers:
             raise OptionError(f"timeline file {path!r}: unknown extension; allowed: {', '.join(writers)}")

@@ -1,0 +1,122 @@
+"""``earmark classify``: the top labels of audio files, directories or URLs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..errors import AudioError, OptionError
+from ..results import TIMELINE_SUFFIXES
+from ..tasks import TASKS
+from .app import app, fail
+from .options import Function, Pooling, TemplateOption
+from .output import Progress, print_prediction
+
+
+@app.command()
+def classify(
+    audio: Annotated[list[str], typer.Argument(help="Audio files, directories or URLs.")],
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, Hub id, or task.")] = None,
+    task: Annotated[
+        Optional[str], typer.Option(help="A built-in task, with its default model (earmark models list).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Engine: auto, or one by name (e.g. ct2, transformers).")] = "auto",
+    compute_type: Annotated[str, typer.Option(help="CTranslate2 precision: float32 or int8 (faster).")] = "float32",
+    languages: Annotated[
+        Optional[str],
+        typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised."),
+    ] = None,
+    labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
+    template: TemplateOption = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels to show per input.")] = 5,
+    threshold: Annotated[Optional[float], typer.Option(help="Hide labels scoring below this.")] = None,
+    function: Annotated[Optional[Function], typer.Option("--function", help="Scores from logits.")] = None,
+    window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s) for long audio.")] = None,
+    hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
+    pooling: Annotated[Optional[Pooling], typer.Option(help="Pool window scores: mean, max, or vote.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
+    timeline: Annotated[Optional[str], typer.Option(help="Write the timeline (.json, .csv, .txt Audacity).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows: source,rank,label,score.")] = False,
+    device: Annotated[str, typer.Option(help="torch device.")] = "cpu",
+) -> None:
+    """Classify audio files and print the top labels."""
+    from ..io.decode import expand_sources
+    from ..options import ClassifyOptions
+    from ..registry import load
+
+    if sum((as_json, as_jsonl, as_csv)) > 1:
+        raise fail("choose one of --json, --jsonl, --csv")
+    if (model is None) == (task is None):
+        raise fail("give either --model or --task (earmark models list shows the tasks)")
+    sources = expand_sources(audio)
+    if timeline and len(sources) != 1:
+        raise OptionError("--timeline writes one recording's timeline; give exactly one input")
+    if timeline and not timeline.lower().endswith(TIMELINE_SUFFIXES):
+        raise OptionError(f"--timeline {timeline!r}: unknown extension; allowed: {', '.join(TIMELINE_SUFFIXES)}")
+    given = {
+        "top_k": top_k,
+        "threshold": threshold,
+        "function_to_apply": function.value if function else None,
+        "window_s": window_s,
+        "hop_s": hop_s,
+        "pooling": pooling.value if pooling else None,
+        "restrict": tuple(x.strip() for x in languages.split(",")) if languages else None,
+    }
+    changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size}
+    if task is not None and task not in TASKS:
+        raise OptionError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    ClassifyOptions(**changes)  # bad options fail before a model is loaded
+    label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
+    classifier = load(
+        model or task, labels=label_list, template=template, engine=engine, compute_type=compute_type, device=device
+    )
+    # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.
+    options = classifier.default_options.replace(**changes)
+    failed = _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _print_results(classifier: Any, sources: list[str], options: Any, as_json, as_jsonl, as_csv, timeline) -> int:
+    failures: list[str] = []
+    single = len(sources) == 1
+    predictions = classifier.iter_classify(_decoded(sources, failures, single), options)
+    with Progress(len(sources), enabled=not single) as advance:
+        if as_csv:
+            typer.echo("source,rank,label,score")
+        collected = []
+        for prediction in predictions:
+            advance()
+            if as_csv:
+                for rank, s in enumerate(prediction.scores, 1):
+                    typer.echo(f"{json.dumps(prediction.source)},{rank},{json.dumps(s.label)},{s.score:.6f}")
+            elif as_json:
+                collected.append(prediction)
+            elif as_jsonl or not single:
+                typer.echo(json.dumps(prediction.to_dict()))
+            else:
+                print_prediction(prediction)
+            if timeline:
+                prediction.timeline.export(timeline)
+    if as_json:
+        typer.echo(json.dumps(collected[0].to_list() if single else [p.to_dict() for p in collected]))
+    return len(failures)
+
+
+def _decoded(sources: list[str], failures: list[str], single: bool) -> Iterator:
+    """Decode each input; with several inputs a bad one is reported and skipped, not fatal."""
+    from ..io.decode import load_audio
+
+    for source in sources:
+        try:
+            yield load_audio(source)
+        except AudioError as e:
+            if single:
+                raise
+            failures.append(source)
+            typer.echo(f"earmark: error: {e}", err=True)

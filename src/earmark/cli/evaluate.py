@@ -1,0 +1,135 @@
+"""``earmark evaluate`` and ``earmark compare``: models on labelled audio."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import OptionError
+from .app import app
+from .options import (
+    ConfigOption,
+    LabelColumnOption,
+    LabelPatternOption,
+    LimitOption,
+    SeedOption,
+    ShuffleOption,
+    SplitOption,
+    StreamingOption,
+)
+from .output import Progress, print_comparison, print_report
+
+DataArgument = Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")]
+
+
+def _read_label_map(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise OptionError(f"--label-map {path}: not a readable JSON object ({e})") from e
+
+
+@app.command()
+def evaluate(
+    data: DataArgument,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model directory, Hub id, task or .tflite file.")],
+    label_pattern: LabelPatternOption = None,
+    label_map: Annotated[Optional[Path], typer.Option(help="JSON: model label -> dataset label.")] = None,
+    only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label the model has.")] = False,
+    limit: LimitOption = None,
+    shuffle: ShuffleOption = False,
+    seed: SeedOption = 0,
+    report: Annotated[Optional[Path], typer.Option(help="Write the JSON report here.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Write a confusion-matrix PNG here.")] = None,
+    resume: Annotated[
+        Optional[Path], typer.Option(help="JSONL of finished clips: resumed from and appended to.")
+    ] = None,
+    split: SplitOption = "train",
+    config: ConfigOption = None,
+    streaming: StreamingOption = False,
+    label_column: LabelColumnOption = "label",
+) -> None:
+    """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
+    from ..evaluation import evaluate as run
+    from ..evaluation import match_labels, plot_confusion
+    from ..io.labelled import load_labelled
+    from ..registry import load
+
+    hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
+    clips = load_labelled(
+        data,
+        label_pattern=label_pattern,
+        limit=None if only_model_labels else limit,
+        shuffle=shuffle,
+        seed=seed,
+        hf=hf,
+    )
+    mapping = _read_label_map(label_map)
+    classifier = load(model)
+    if only_model_labels:
+        known = set(match_labels(classifier.labels, sorted({c.label for c in clips}), mapping).values())
+        clips = [c for c in clips if c.label in known][:limit]
+    with Progress(len(clips)) as advance:
+        result = run(classifier, clips, data=data, label_map=mapping, cache=resume, progress=lambda d, t: advance())
+    if report:
+        report.write_text(result.to_json())
+    if plot:
+        plot_confusion(result, plot)
+    print_report(result)
+
+
+@app.command()
+def compare(
+    data: DataArgument,
+    model: Annotated[list[str], typer.Option("--model", "-m", help="Two or more models to compare.")],
+    label_pattern: LabelPatternOption = None,
+    template: Annotated[str, typer.Option(help="Prompt for zero-shot models, with {} for the label.")] = (
+        "This is a sound of {}."
+    ),
+    sort: Annotated[str, typer.Option(help="Metric to sort by: accuracy, macro_f1, top5_accuracy, clips_per_s.")] = (
+        "accuracy"
+    ),
+    limit: LimitOption = None,
+    shuffle: ShuffleOption = False,
+    seed: SeedOption = 0,
+    report: Annotated[Optional[Path], typer.Option(help="Write all reports as JSON here.")] = None,
+    only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label every model has.")] = False,
+    split: SplitOption = "train",
+    config: ConfigOption = None,
+    streaming: StreamingOption = False,
+    label_column: LabelColumnOption = "label",
+) -> None:
+    """Evaluate several models on the same clips and print one table, best first."""
+    from ..evaluation.compare import METRICS, compare, keep_model_labels
+    from ..io.labelled import load_labelled
+    from ..registry import load
+
+    if sort not in METRICS:
+        raise OptionError(f"--sort {sort!r} is not allowed; use one of {', '.join(METRICS)}")
+    hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
+    clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
+    classifiers = [load(name) for name in model]  # each loaded once
+    if only_model_labels:
+        clips = keep_model_labels(classifiers, clips)
+    bars: list[Progress] = []  # one bar per model, named after it
+
+    def progress(name: str, done: int, total: int) -> None:
+        if not bars or bars[-1].description != name:
+            if bars:
+                bars[-1].stop()
+            bars.append(Progress(total, description=name).start())
+        bars[-1].advance()
+
+    try:
+        rows = compare(classifiers, clips, data=data, template=template, sort=sort, progress=progress)
+    finally:
+        for bar in bars:
+            bar.stop()
+    print_comparison(rows)
+    if report:
+        report.write_text(json.dumps([row.to_dict() for row in rows], indent=2))

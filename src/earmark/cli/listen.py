@@ -1,0 +1,58 @@
+"""``earmark listen``: events as keywords are heard in a file, stdin or the microphone."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app, fail
+from .output import print_event
+
+
+@app.command()
+def listen(
+    audio: Annotated[
+        Optional[str], typer.Argument(help="An audio file, or - for stdin (raw s16le PCM or WAV).")
+    ] = None,
+    model: Annotated[
+        list[str], typer.Option("--model", "-m", help="wake-word/NAME, wake-word/NAME@micro, or any classifier.")
+    ] = ["wake-word/alexa"],  # noqa: B006  (typer needs the literal default)
+    mic: Annotated[
+        bool, typer.Option("--mic", help="Listen to the default microphone (pip install 'earmark[mic]').")
+    ] = False,
+    threshold: Annotated[
+        Optional[float], typer.Option(help="Score that fires an event; default: each model's own.")
+    ] = None,
+    patience: Annotated[int, typer.Option(min=1, help="Consecutive frames above the threshold.")] = 1,
+    refractory_s: Annotated[
+        float, typer.Option("--refractory-s", min=0, help="Seconds before a label can fire again.")
+    ] = 2.0,
+    vad_threshold: Annotated[
+        float,
+        typer.Option(
+            "--vad-threshold", min=0, max=1, help="Fire only where Silero VAD hears speech at least this; 0: off."
+        ),
+    ] = 0.5,
+    rate: Annotated[int, typer.Option(min=1, help="Sample rate of raw PCM on stdin.")] = 16000,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per event.")] = False,
+) -> None:
+    """Listen to a stream and print an event each time a keyword is heard."""
+    from ..io.streams import file_chunks, mic_chunks, stdin_chunks
+    from ..streaming import StreamOptions, listener
+
+    if mic == (audio is not None):
+        raise fail("give an audio file, - for stdin, or --mic")
+    options = StreamOptions(
+        threshold=threshold, patience=patience, refractory_s=refractory_s, vad_threshold=vad_threshold or None
+    )
+    stream = listener(model, options)
+    chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
+    try:
+        for chunk in chunks:
+            for event in stream.push(chunk):
+                print_event(event, as_jsonl)
+        for event in stream.flush():
+            print_event(event, as_jsonl)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None

@@ -1,0 +1,74 @@
+"""``earmark models``: the built-in tasks, a search of the Hub, and the Whisper converter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..tasks import TASKS
+from .app import models_app
+from .options import JsonFlag
+
+
+@models_app.command("list")
+def models_list(as_json: JsonFlag = False) -> None:
+    """Show the built-in tasks and the model each loads by default."""
+    if as_json:
+        typer.echo(json.dumps([t.__dict__ for t in TASKS.values()]))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("task", "default model", "what it hears")
+    table.columns[0].no_wrap = True
+    for column in table.columns[1:]:
+        column.overflow = "fold"
+    for t in TASKS.values():
+        table.add_row(t.name, t.default_model, t.description)
+    Console().print(table)
+
+
+@models_app.command("search")
+def models_search(
+    task: Annotated[Optional[str], typer.Option(help="Pipeline tag, e.g. audio-classification.")] = (
+        "audio-classification"
+    ),
+    dataset: Annotated[Optional[str], typer.Option(help="Trained on this dataset, e.g. speech_commands.")] = None,
+    search: Annotated[Optional[str], typer.Option(help="Text the model id contains.")] = None,
+    sort: Annotated[str, typer.Option(help="downloads, likes, trending_score, created_at, last_modified.")] = (
+        "downloads"
+    ),
+    limit: Annotated[int, typer.Option(min=1, help="At most this many models.")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find models on the Hugging Face Hub by task and dataset (honours HF_ENDPOINT)."""
+    from ..hub import search_models
+
+    found = search_models(task=task, dataset=dataset, search=search, sort=sort, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([m.to_dict() for m in found]))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("model", "downloads", "likes", "task")
+    for m in found:
+        table.add_row(m.id, str(m.downloads or 0), str(m.likes or 0), m.pipeline_tag or "")
+    Console().print(table)
+
+
+@models_app.command("convert-whisper")
+def convert_whisper(
+    out: Annotated[Path, typer.Argument(help="Folder to write the transformers model to.")],
+    source: Annotated[
+        Optional[Path], typer.Option(help="A CTranslate2 Whisper folder; default: the offline Whisper base.")
+    ] = None,
+) -> None:
+    """Convert a CTranslate2 (faster-whisper) Whisper model to a transformers one."""
+    from ..engines.whisper import whisper_base_ct2
+    from ..engines.whisper.convert import convert_ct2_whisper
+
+    typer.echo(convert_ct2_whisper(source or whisper_base_ct2(), out))

@@ -1,0 +1,111 @@
+"""What the CLI prints: results as tables, JSON, JSONL or CSV on stdout; progress on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+__all__ = ["Progress", "print_comparison", "print_event", "print_prediction", "print_report", "size_text"]
+
+
+class Progress:
+    """A rich progress bar on a terminal's stderr; nothing otherwise. Entering gives ``advance()``."""
+
+    def __init__(self, total: int | None, *, enabled: bool = True, description: str = "classifying") -> None:
+        self.total, self.bar, self.description = total, None, description
+        self.enabled = enabled and sys.stderr.isatty()
+        self._task: Any = None
+
+    def start(self) -> Progress:
+        if self.enabled and self.bar is None:
+            from rich.console import Console
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self._task = self.bar.add_task(self.description, total=self.total)
+        return self
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self._task)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+    def __enter__(self) -> Callable[[], None]:
+        return self.start().advance
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def print_prediction(prediction: Any) -> None:
+    """One prediction as a table, and its timeline segments under it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("label", "score")
+    for s in prediction.scores:
+        table.add_row(s.label, f"{s.score:.4f}")
+    console = Console()
+    console.print(f"{prediction.source} ({prediction.duration_s:.2f} s)", soft_wrap=True, highlight=False)
+    console.print(table)
+    for seg in prediction.timeline:
+        console.print(f"  {seg.start_s:8.2f} - {seg.end_s:8.2f} s  {seg.label}  {seg.score:.3f}")
+
+
+def print_event(event: Any, as_jsonl: bool) -> None:
+    if as_jsonl:
+        typer.echo(json.dumps(event.to_dict()))
+    else:
+        typer.echo(f"{event.end_s:9.2f} s  {event.label}  {event.score:.3f}")
+    sys.stdout.flush()
+
+
+def size_text(size: int | None) -> str:
+    return "?" if not size else f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
+
+
+def print_comparison(rows: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("model", "accuracy", "macro-F1", "top-5", "clips/s", "size")
+    table.columns[0].overflow = "fold"
+    for row in rows:
+        result = row.report
+        table.add_row(
+            result.model,
+            f"{result.accuracy:.1%}",
+            f"{result.macro_f1:.3f}",
+            f"{result.top5_accuracy:.1%}",
+            f"{result.clips_per_s:.1f}",
+            size_text(row.size_bytes),
+        )
+    Console().print(table)
+
+
+def print_report(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"{result.model} on {result.data}: {result.clips} clips, accuracy {result.accuracy:.1%}, "
+        f"macro-F1 {result.macro_f1:.3f}, top-5 {result.top5_accuracy:.1%}, {result.clips_per_s:.1f} clips/s",
+        soft_wrap=True,
+        highlight=False,
+    )
+    table = Table("label", "precision", "recall", "f1", "support")
+    for label, m in result.per_class.items():
+        table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    console.print(table)
+    if result.unmatched_dataset_labels:
+        console.print(f"dataset labels the model does not have: {', '.join(result.unmatched_dataset_labels)}")

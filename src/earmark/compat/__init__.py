@@ -1,0 +1,1 @@
+"""Compatibility layers for code moving over from other libraries (``transformers.pipeline``)."""

@@ -1,0 +1,180 @@
+"""Frozen pretrained encoders that turn a clip into frame vectors, for training heads.
+
+- ``openwakeword``: Google's speech embedding from openWakeWord's front end (96-d every 80 ms);
+- ``whisper-base``: the offline Whisper base encoder (CTranslate2), 512-d every 20 ms of audio;
+- any transformers audio encoder, by Hub id or local folder: wav2vec2, HuBERT, WavLM, AST, the
+  Whisper encoder (last hidden state), and CLAP's audio tower (one projected vector per clip).
+
+Names joined with ``+`` (``openwakeword+whisper-base``) run each encoder and join their frames
+side by side (the coarser ones repeated to the finer one's frame count).
+
+``frames(audio)`` gives ``(T, D)``; ``embed(audio)`` pools them by mean and standard deviation
+(``2 D``), so clips of any length give one vector.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from ..audio import Audio
+from ..errors import OptionError
+from ..hub import check_local, pretrained
+from .wakeword.openwakeword import SAMPLE_RATE as OPENWAKEWORD_RATE
+from .whisper.lid import SAMPLE_RATE as WHISPER_RATE
+
+__all__ = ["ENCODERS", "Encoder", "FrameStream", "load_encoder", "stats_pool"]
+
+MIN_FRAMES = 100  # Whisper encoder input frames (1 s) at the least
+
+
+def stats_pool(frames: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation over time: ``(T, D)`` -> ``(2 D,)``."""
+    frames = np.asarray(frames, np.float32)
+    return np.concatenate([frames.mean(axis=0), frames.std(axis=0)]).astype(np.float32)
+
+
+class FrameStream(Protocol):
+    """An encoder's frames computed as audio streams in (16 kHz), whatever the chunking."""
+
+    frame_s: float
+
+    def reset(self) -> object: ...
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Frames ``(new_frames, D)`` completed by these samples."""
+
+
+class Encoder:
+    """``frames(audio)`` -> ``(T, D)`` float32; ``name`` identifies it in a saved model."""
+
+    name: str
+    sample_rate: int
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        raise NotImplementedError
+
+    def frame_stream(self) -> FrameStream | None:
+        """The encoder as a stream of frames, for encoders that can (openWakeWord); else None."""
+        return None
+
+    def embed(self, audio: Audio) -> np.ndarray:
+        return stats_pool(self.frames(audio))
+
+
+class OpenWakeWordEncoder(Encoder):
+    name = "openwakeword"
+    sample_rate = OPENWAKEWORD_RATE
+
+    def __init__(self) -> None:
+        from .wakeword.openwakeword import OpenWakeWordFrontEnd
+
+        self.front = OpenWakeWordFrontEnd()
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        samples = audio.mono().resample(self.sample_rate).samples
+        pad = np.zeros(self.sample_rate // 2, np.float32)  # half a second either side, so short words get frames
+        self.front.reset()
+        return self.front.push(np.concatenate([pad, samples, pad]))
+
+    def frame_stream(self) -> FrameStream:
+        return self.front
+
+
+class WhisperEncoder(Encoder):
+    name = "whisper-base"
+    sample_rate = WHISPER_RATE
+
+    def __init__(self) -> None:
+        import ctranslate2
+        from transformers import WhisperFeatureExtractor
+
+        from .whisper.weights import whisper_base_ct2
+
+        self.model = ctranslate2.models.Whisper(str(whisper_base_ct2()), device="cpu", compute_type="float32")
+        self.storage = ctranslate2.StorageView
+        self.features = WhisperFeatureExtractor(feature_size=80)
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        from .whisper.lid import encoded_frames, mel_features
+
+        samples = audio.mono().resample(self.sample_rate).samples[: 30 * self.sample_rate]
+        frames = encoded_frames(len(samples), MIN_FRAMES)  # only the audio that is there
+        encoded = np.array(self.model.encode(self.storage.from_array(mel_features(self.features, [samples], frames))))
+        return encoded[0, : max(1, math.ceil(len(samples) / 320))]  # encoder frames holding audio
+
+
+class TransformersEncoder(Encoder):
+    """The last hidden state of a transformers audio model (its encoder, for Whisper); CLAP's
+    projected audio embedding."""
+
+    def __init__(self, name: str, *, revision: str | None = None) -> None:
+        from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, ClapModel
+
+        check_local(name)
+        self.name = name
+        config = pretrained(AutoConfig, name, "config", revision=revision)
+        self.extractor = pretrained(AutoFeatureExtractor, name, "feature extractor", revision=revision)
+        self.kind = config.model_type
+        # A classification checkpoint's head is dropped on purpose: its load report is noise here.
+        from transformers.utils import logging
+
+        level = logging.get_verbosity()
+        logging.set_verbosity_error()
+        try:
+            model = pretrained(ClapModel if self.kind == "clap" else AutoModel, name, "weights", revision=revision)
+        finally:
+            logging.set_verbosity(level)
+        if self.kind == "whisper":  # only the encoder is used
+            model = model.get_encoder()
+        self.model = model.eval()
+        self.sample_rate = int(self.extractor.sampling_rate)
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        import torch
+
+        samples = audio.mono().resample(self.sample_rate).samples
+        inputs = self.extractor([samples], sampling_rate=self.sample_rate, return_tensors="pt")
+        with torch.inference_mode():
+            if self.kind == "clap":
+                return self.model.get_audio_features(**inputs).pooler_output.float().numpy()
+            hidden = self.model(**inputs).last_hidden_state[0].float().numpy()
+        if self.kind == "whisper":  # 30 s of input; keep the frames (20 ms each) that hold audio
+            hidden = hidden[: max(1, math.ceil(len(samples) / self.sample_rate / 0.02))]
+        return hidden
+
+
+class JoinedEncoder(Encoder):
+    """Several encoders side by side: each one's frames, repeated to the largest frame count, joined."""
+
+    def __init__(self, parts: list[Encoder]) -> None:
+        self.parts = parts
+        self.name = "+".join(p.name for p in parts)
+        self.sample_rate = max(p.sample_rate for p in parts)  # each part resamples to its own rate
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        each = [p.frames(audio) for p in self.parts]
+        count = max(len(f) for f in each)
+        return np.hstack([f[(np.arange(count) * len(f)) // count] for f in each])
+
+
+# The built-in encoders by name; any other name is a transformers model (Hub id or folder).
+ENCODERS: dict[str, Callable[[], Encoder]] = {
+    OpenWakeWordEncoder.name: OpenWakeWordEncoder,
+    WhisperEncoder.name: WhisperEncoder,
+}
+
+
+def load_encoder(name: str, *, revision: str | None = None) -> Encoder:
+    """A built-in encoder (``openwakeword``, ``whisper-base``), any transformers audio model, or
+    several of them joined with ``+``."""
+    if not name or not all(part.strip() for part in name.split("+")):
+        raise OptionError(f"encoder {name!r} is not allowed; use {', '.join(ENCODERS)}, a Hub id or a folder")
+    if "+" in name:
+        return JoinedEncoder([load_encoder(part, revision=revision) for part in name.split("+")])
+    if name in ENCODERS:
+        return ENCODERS[name]()
+    return TransformersEncoder(name, revision=revision)

@@ -1,0 +1,220 @@
+"""Engine: a head trained by ``earmark train`` on a frozen encoder, loaded from its folder.
+
+The folder holds ``earmark.json`` (encoder, labels, and for a keyword detector its word and listening
+window), ``head.json`` and, for torch heads, ``head.safetensors``. Heads:
+
+- ``logistic``: standardised logistic regression on mean+std pooled frames;
+- ``mlp``: one hidden layer on the same pooled vector;
+- ``attention``: attentive statistics pooling (a learnt weight per frame, then the weighted mean and
+  standard deviation) and a linear layer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio
+from ..classifier import Classifier
+from ..errors import ModelError
+from ..frames import FrameScorer
+from .encoders import FrameStream, load_encoder, stats_pool
+
+__all__ = [
+    "CONFIG",
+    "OTHER",
+    "SPEC",
+    "WEIGHTS",
+    "HeadClassifier",
+    "HeadFrameScorer",
+    "head_networks",
+    "load",
+    "load_head",
+    "pad_frames",
+    "predict_logits",
+]
+
+CONFIG = "earmark.json"
+WEIGHTS = "head.safetensors"
+SPEC = "head.json"
+OTHER = "_other"  # the negative class of a keyword detector
+
+
+@functools.cache
+def head_networks() -> dict[str, Any]:
+    """The torch head classes by kind (built once: torch is imported only when a torch head is used)."""
+    import torch
+    from torch import nn
+
+    class MLPHead(nn.Module):
+        def __init__(self, dim: int, classes: int, hidden: int = 256, dropout: float = 0.3) -> None:
+            super().__init__()
+            self.net = nn.Sequential(nn.Dropout(0.1), nn.Linear(2 * dim, hidden), nn.ReLU(), nn.Dropout(dropout))
+            self.out = nn.Linear(hidden, classes)
+
+        def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            weights = mask / mask.sum(dim=1, keepdim=True)
+            return self.out(self.net(_weighted_stats(frames, weights)))
+
+    class AttentionHead(nn.Module):
+        def __init__(self, dim: int, classes: int, hidden: int = 128, dropout: float = 0.3) -> None:
+            super().__init__()
+            self.attend = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+            self.drop = nn.Dropout(dropout)
+            self.out = nn.Linear(2 * dim, classes)
+
+        def forward(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            scores = self.attend(frames).squeeze(-1).masked_fill(mask == 0, float("-inf"))
+            return self.out(self.drop(_weighted_stats(frames, torch.softmax(scores, dim=1))))
+
+    def _weighted_stats(frames: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        w = weights.unsqueeze(-1)
+        mean = (w * frames).sum(dim=1)
+        var = (w * (frames - mean.unsqueeze(1)) ** 2).sum(dim=1)
+        return torch.cat([mean, var.clamp_min(1e-8).sqrt()], dim=1)
+
+    return {"mlp": MLPHead, "attention": AttentionHead}
+
+
+def pad_frames(frames: Sequence[np.ndarray], mean: np.ndarray, scale: np.ndarray):
+    """Standardised frames padded to the longest clip, and the mask of real frames (torch tensors)."""
+    import torch
+
+    longest = max(len(f) for f in frames)
+    x = np.zeros((len(frames), longest, len(mean)), np.float32)
+    mask = np.zeros((len(frames), longest), np.float32)
+    for i, f in enumerate(frames):
+        x[i, : len(f)] = (f - mean) / scale
+        mask[i, : len(f)] = 1.0
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def load_head_weights(folder: Path) -> dict[str, Any]:
+    """The head saved by ``earmark.training.heads.save_head``, ready for :func:`predict_logits`."""
+    head = json.loads((folder / SPEC).read_text())
+    head["mean"], head["scale"] = np.array(head["mean"], np.float32), np.array(head["scale"], np.float32)
+    if head.get("kind", "logistic") == "logistic":
+        head["coef"], head["intercept"] = np.array(head["coef"]), np.array(head["intercept"])
+        return head
+    from safetensors.torch import load_file
+
+    model = head_networks()[head["kind"]](len(head["mean"]), len(head["classes"]))
+    model.load_state_dict(load_file(str(folder / WEIGHTS)))
+    head["module"] = model.eval()
+    return head
+
+
+def predict_logits(head: dict[str, Any], frames: Sequence[np.ndarray]) -> np.ndarray:
+    if head.get("kind", "logistic") == "logistic":
+        x = np.stack([stats_pool(f) for f in frames])
+        return ((x - head["mean"]) / head["scale"]) @ head["coef"].T + head["intercept"]
+    import torch
+
+    x, mask = pad_frames(frames, head["mean"], head["scale"])
+    with torch.no_grad():
+        return head["module"](x, mask).numpy()
+
+
+class HeadClassifier(Classifier):
+    """A trained head on a frozen encoder, loaded from its folder. A keyword detector (``detector``
+    in its config) scores its one word with a sigmoid."""
+
+    engine = "head"
+    window_s = None
+
+    def __init__(self, folder: Path) -> None:
+        config = json.loads((folder / CONFIG).read_text())
+        self.folder = folder
+        self.name = str(folder)
+        self.encoder = load_encoder(config["encoder"])
+        self.sample_rate = self.encoder.sample_rate
+        self.head = load_head_weights(folder)
+        self.stream_window_s = config.get("window_s")
+        self.detector = config.get("detector")
+        if self.detector:
+            self.multi_label = True
+            self._labels: tuple[str, ...] = (self.detector,)
+            self._columns = [self.head["classes"].index(self.detector), self.head["classes"].index(OTHER)]
+        else:
+            self._labels = tuple(self.head["classes"])
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+    @property
+    def size_bytes(self) -> int:
+        """The head's own files (the encoder's weights are shared and not counted)."""
+        return sum((self.folder / f).stat().st_size for f in (SPEC, WEIGHTS) if (self.folder / f).is_file())
+
+    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        return self._logits([self.encoder.frames(Audio(c, self.sample_rate)) for c in clips])
+
+    def _logits(self, frames: list[np.ndarray]) -> np.ndarray:
+        logits = predict_logits(self.head, frames)
+        if self.detector:  # sigmoid(z_word - z_other) is the softmax probability of the word
+            return (logits[:, self._columns[0]] - logits[:, self._columns[1]])[:, None]
+        return logits
+
+    def score_frames(self, frames: np.ndarray) -> np.ndarray:
+        """Scores (sigmoid for a detector, softmax otherwise) for one clip's encoder frames."""
+        z = self._logits([frames])[0]
+        if self.detector:
+            return 1.0 / (1.0 + np.exp(-z))
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def frame_scorers(self, *, hop_s: float = 0.1) -> list[FrameScorer]:
+        """Frame by frame when the encoder streams its frames (openWakeWord), else a sliding window."""
+        stream = self.encoder.frame_stream()
+        if stream is None:
+            return super().frame_scorers(hop_s=hop_s)
+        return [HeadFrameScorer(self, stream)]
+
+
+class HeadFrameScorer:
+    """A trained head on a streaming encoder's frames: the encoder runs once per frame (80 ms for
+    openWakeWord) and the head scores the last window of frames, instead of re-encoding a whole
+    window of audio every hop as the sliding-window scorer does."""
+
+    def __init__(self, classifier: HeadClassifier, stream: FrameStream) -> None:
+        self.classifier = classifier
+        self.stream = stream
+        self.frame_s = stream.frame_s
+        self.context_s = classifier.stream_window_s or 1.0
+        # a training clip's frames: the clip and half a second of silence either side
+        self.count = max(1, round((self.context_s + 0.5) / self.frame_s))
+        self.labels = tuple(classifier.labels)
+        self.thresholds = dict.fromkeys(self.labels, 0.5)
+        self.reset()
+
+    def reset(self) -> None:
+        self.stream.reset()
+        self.frames: deque[np.ndarray] = deque(maxlen=self.count)
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        rows = []
+        for frame in self.stream.push(samples):
+            self.frames.append(frame)
+            rows.append(self.classifier.score_frames(np.array(self.frames)))
+        return np.array(rows, np.float32).reshape(len(rows), len(self.labels))
+
+
+def load_head(folder: str | Path) -> HeadClassifier:
+    """A head model folder written by ``earmark train``."""
+    folder = Path(folder).expanduser()
+    try:
+        return HeadClassifier(folder)
+    except (OSError, KeyError, ValueError) as e:
+        raise ModelError(f"{folder}: not a readable earmark head model ({e})") from e
+
+
+def load(ref: str, options: Any = None) -> HeadClassifier:
+    """The head engine's loader."""
+    return load_head(ref)

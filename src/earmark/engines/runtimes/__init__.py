@@ -1,0 +1,1 @@
+"""Runtimes that engines run models on (TFLite through ai-edge-litert)."""

@@ -1,0 +1,154 @@
+"""Engine: any transformers ``AutoModelForAudioClassification`` checkpoint (AST, wav2vec2, HuBERT,
+XLS-R, WavLM, Whisper-for-classification, ...), and the loader for every transformers model: the
+config's ``model_type`` picks CLAP (zero-shot), Whisper language ID, or audio classification.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..classifier import Classifier
+from ..errors import ModelError, OptionError
+from ..hub import check_local, pretrained
+
+__all__ = ["TransformersClassifier", "fixed_window_s", "load", "torch_size_bytes"]
+
+# AST's Kaldi filterbank advances 10 ms per frame; its max_length counts frames.
+AST_FRAME_S = 0.010
+
+
+def fixed_window_s(feature_extractor: Any) -> float | None:
+    """The input length a feature extractor pads or cuts every clip to, if it has one."""
+    rate = feature_extractor.sampling_rate
+    if getattr(feature_extractor, "n_samples", None):  # Whisper: 30 s
+        return feature_extractor.n_samples / rate
+    if getattr(feature_extractor, "nb_max_samples", None):  # CLAP: 10 s
+        return feature_extractor.nb_max_samples / rate
+    if type(feature_extractor).__name__ == "ASTFeatureExtractor":
+        return feature_extractor.max_length * AST_FRAME_S
+    return None
+
+
+def torch_size_bytes(model: Any) -> int:
+    """Bytes of a torch model's parameters."""
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+class TransformersClassifier(Classifier):
+    """A transformers audio-classification model and its feature extractor, loaded once."""
+
+    engine = "transformers"
+
+    def __init__(self, model: Any, feature_extractor: Any, *, name: str) -> None:
+        config = model.config
+        self.model = model.eval()
+        self.feature_extractor = feature_extractor
+        self.name = name
+        self.sample_rate = int(feature_extractor.sampling_rate)
+        self.window_s = fixed_window_s(feature_extractor)
+        self.multi_label = config.problem_type == "multi_label_classification"
+        self.default_function = "none" if config.problem_type == "regression" else None
+        self._labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
+        # Padding a batch changes the outputs of models without an attention mask
+        # (wav2vec2-base normalises over the padding): batch those by equal length only.
+        self._pads_with_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+    @property
+    def size_bytes(self) -> int:
+        return torch_size_bytes(self.model)
+
+    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        if self.window_s is not None or self._pads_with_mask:
+            return self._forward_padded(list(clips))
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, clip in enumerate(clips):
+            groups[len(clip)].append(i)
+        out = np.empty((len(clips), len(self._labels)), dtype=np.float32)
+        for indices in groups.values():
+            out[indices] = self._forward_padded([clips[i] for i in indices])
+        return out
+
+    def _forward_padded(self, clips: list[np.ndarray]) -> np.ndarray:
+        import torch
+
+        # Fixed-window extractors pad to their own length; passing padding=True would
+        # make Whisper's pad to the longest clip instead of 30 s.
+        padding = {} if self.window_s is not None else {"padding": True}
+        inputs = self.feature_extractor(clips, sampling_rate=self.sample_rate, return_tensors="pt", **padding).to(
+            self.model.device
+        )
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits
+        return logits.float().cpu().numpy()
+
+
+def load(ref: str, options: Any) -> Classifier:
+    """The transformers engine's loader (``options`` is a :class:`earmark.registry.LoadOptions`)."""
+    from transformers import AutoConfig
+
+    from .whisper import BUILTIN
+
+    if ref == BUILTIN:  # the offline Whisper base, converted once from CTranslate2
+        from .whisper import whisper_base_transformers
+
+        return _load_whisper_lid(str(whisper_base_transformers()), {}, options.device, display=BUILTIN)
+    check_local(ref)
+    kwargs: dict[str, Any] = {"revision": options.revision, "trust_remote_code": options.trust_remote_code}
+    config = pretrained(AutoConfig, ref, "config", **kwargs)
+    by_type: dict[str, Callable[[], Classifier]] = {
+        "clap": lambda: _load_clap(ref, kwargs, options),
+        "whisper": lambda: _load_whisper_lid(ref, kwargs, options.device),
+    }
+    if config.model_type == "whisper" and "WhisperForAudioClassification" in (config.architectures or []):
+        by_type.pop("whisper")  # a Whisper encoder with a classification head: an ordinary classifier
+    if config.model_type != "clap" and options.zero_shot:
+        raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {ref!r} has fixed labels")
+    if config.model_type in by_type:
+        return by_type[config.model_type]()
+    return _load_classifier(ref, kwargs, options.device, config.model_type)
+
+
+def _load_classifier(ref: str, kwargs: dict, device: str, model_type: str) -> Classifier:
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+    from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
+
+    if model_type not in MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES:
+        allowed = ", ".join(sorted(MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES)[:12])
+        raise ModelError(
+            f"{ref!r} is a {model_type!r} model, not an audio classifier; "
+            f"earmark loads audio-classification models ({allowed}, ...) and CLAP"
+        )
+    extractor = pretrained(AutoFeatureExtractor, ref, "feature extractor", **kwargs)
+    network = pretrained(AutoModelForAudioClassification, ref, "weights", **kwargs)
+    return TransformersClassifier(network.to(device), extractor, name=ref)
+
+
+def _load_whisper_lid(ref: str, kwargs: dict, device: str, *, display: str | None = None) -> Classifier:
+    from transformers import GenerationConfig, WhisperForConditionalGeneration
+
+    from .whisper import load_transformers_whisper
+
+    generation = pretrained(GenerationConfig, ref, "generation config", **kwargs)
+    network = pretrained(WhisperForConditionalGeneration, ref, "weights", **kwargs)
+    return load_transformers_whisper(network.to(device), generation, name=display or ref)
+
+
+def _load_clap(ref: str, kwargs: dict, options: Any) -> Classifier:
+    from transformers import AutoFeatureExtractor, AutoTokenizer, ClapModel
+
+    from .clap import ZeroShotClassifier
+
+    extractor = pretrained(AutoFeatureExtractor, ref, "feature extractor", **kwargs)
+    tokenizer = pretrained(AutoTokenizer, ref, "tokenizer", **kwargs)
+    network = pretrained(ClapModel, ref, "weights", **kwargs)
+    return ZeroShotClassifier(
+        network.to(options.device), extractor, tokenizer, name=ref, labels=options.labels, template=options.template
+    )

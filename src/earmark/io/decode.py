@@ -1,0 +1,193 @@
+"""Turn anything a user may hand us into an :class:`~earmark.audio.Audio`.
+
+Files, bytes and file objects are decoded by libsndfile (WAV, FLAC, OGG/Vorbis,
+Opus, MP3, AIFF...) with no ffmpeg binary; formats it cannot read (m4a, aac,
+webm...) go to FFmpeg's libraries through torchcodec when it is installed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio
+from ..errors import AudioError, OptionError
+
+__all__ = ["AUDIO_SUFFIXES", "AudioInput", "audio_files", "expand_sources", "load_audio"]
+
+logger = logging.getLogger("earmark")
+
+AudioInput = Any  # str | os.PathLike | bytes | BinaryIO | np.ndarray | torch.Tensor | dict | AudioDecoder | Audio
+ALLOWED = (
+    "a file path, URL, bytes, a binary file object, an earmark.Audio, a numpy/torch array with sample_rate=, "
+    "a {'array'|'raw', 'sampling_rate'} dict, or a datasets AudioDecoder"
+)
+# The file types earmark picks out of a folder.
+AUDIO_SUFFIXES = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
+)
+URL_TIMEOUT_S = 30.0
+# libsndfile's log for a WAV whose data chunk claims more bytes than the file holds.
+_WAV_SHORT = re.compile(r"^data : (\d+) \(should be (\d+)\)", re.MULTILINE)
+# Streaming writers leave these placeholders in the header: not a truncation.
+_STREAMED_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF}
+
+
+def load_audio(source: AudioInput, *, sample_rate: int | None = None) -> Audio:
+    """Decode or wrap ``source`` as :class:`Audio`, keeping all its channels.
+
+    ``sample_rate`` is required for bare numpy/torch arrays (earmark never guesses
+    a rate) and must not contradict the rate of a decoded file.
+    """
+    if isinstance(source, Audio):
+        audio = source
+    elif isinstance(source, (str, os.PathLike)):
+        audio = _load_path_or_url(os.fspath(source))
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        audio = decode_bytes(bytes(source), "<bytes>")
+    elif hasattr(source, "read"):
+        audio = decode_bytes(source.read(), getattr(source, "name", None) or "<file object>")
+    elif isinstance(source, Mapping):
+        audio = _from_mapping(source)
+    elif hasattr(source, "get_all_samples"):  # torchcodec AudioDecoder, as datasets>=4 returns
+        audio = _from_decoder(source, "<AudioDecoder>")
+    elif isinstance(source, np.ndarray) or type(source).__module__.startswith("torch"):
+        if sample_rate is None:
+            raise AudioError(
+                f"an array of shape {tuple(source.shape)} came without a sample rate; pass sample_rate=..., "
+                "earmark.Audio(array, sample_rate) or {'array': array, 'sampling_rate': rate}"
+            )
+        return Audio(source, sample_rate)
+    else:
+        raise AudioError(f"cannot read audio from a {type(source).__name__}; allowed: {ALLOWED}")
+    if sample_rate is not None and sample_rate != audio.sample_rate:
+        raise AudioError(
+            f"{audio.source or 'input'}: sample_rate={sample_rate} was given but the audio is at "
+            f"{audio.sample_rate} Hz; sample_rate= is only for bare arrays"
+        )
+    return audio
+
+
+def _load_path_or_url(text: str) -> Audio:
+    if text.startswith(("http://", "https://")):
+        return decode_bytes(_fetch(text), text)
+    path = Path(text)
+    if not path.exists():
+        raise AudioError(f"{text}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{text}: the file is empty (0 bytes)")
+    return decode_bytes(path.read_bytes(), text)
+
+
+def _fetch(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=URL_TIMEOUT_S) as response:
+            return response.read()
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise AudioError(f"{url}: could not download the audio ({e})") from e
+
+
+def decode_bytes(data: bytes, name: str) -> Audio:
+    """Decode an encoded audio file held in memory."""
+    if not data:
+        raise AudioError(f"{name}: the data is empty (0 bytes)")
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            _check_not_truncated(f.extra_info, name)
+            samples = f.read(dtype="float32", always_2d=True)
+            rate = f.samplerate
+    except sf.LibsndfileError as e:
+        logger.debug("libsndfile could not read %s (%s); trying FFmpeg", name, e)
+        return _decode_with_ffmpeg(data, name, str(e))
+    if samples.shape[0] == 0:
+        raise AudioError(f"{name}: decoding gave no samples (a truncated or empty file?)")
+    return Audio(samples.T, rate, name)
+
+
+def _check_not_truncated(log: str, name: str) -> None:
+    match = _WAV_SHORT.search(log)
+    if match:
+        declared, present = int(match[1]), int(match[2])
+        if declared not in _STREAMED_SIZES and declared > present + 8:
+            raise AudioError(f"{name}: the file is truncated (header says {declared} data bytes, {present} are there)")
+    if "File ended unexpectedly" in log:
+        raise AudioError(f"{name}: the file is truncated (the stream ends without its end marker)")
+
+
+def _decode_with_ffmpeg(data: bytes, name: str, why: str) -> Audio:
+    try:
+        from torchcodec.decoders import AudioDecoder
+    except (ImportError, OSError, RuntimeError) as e:  # torchcodec raises RuntimeError when FFmpeg's libs are absent
+        raise AudioError(
+            f"{name}: not readable as audio by libsndfile ({why}); for m4a/aac/webm and other formats install "
+            "FFmpeg's libraries (apt-get install ffmpeg) and pip install 'earmark[datasets]'"
+        ) from e
+    try:
+        return _from_decoder(AudioDecoder(data), name)
+    except AudioError:
+        raise
+    except (RuntimeError, ValueError) as e:
+        raise AudioError(f"{name}: not a decodable audio file (libsndfile: {why}; FFmpeg: {_first_line(e)})") from e
+
+
+def _first_line(error: Exception) -> str:
+    """The gist of a decoder error, without torchcodec's C++ source location."""
+    lines = str(error).strip().splitlines()
+    text = lines[-1] if lines else type(error).__name__
+    return re.sub(r"^.*\.cpp:\d+, ", "", text)[-200:]
+
+
+def _from_decoder(decoder: Any, name: str) -> Audio:
+    samples = decoder.get_all_samples()
+    return Audio(samples.data, int(samples.sample_rate), name)
+
+
+def _from_mapping(item: Mapping) -> Audio:
+    name = str(item.get("path") or "<dict>")
+    array = item["raw"] if "raw" in item else item.get("array")
+    rate = item.get("sampling_rate", item.get("sample_rate"))
+    if array is not None:
+        if rate is None:
+            raise AudioError(f"{name}: the dict has an array but no 'sampling_rate'; both are needed")
+        return Audio(array, rate, name)
+    if item.get("bytes"):  # datasets with decode=False: {"path", "bytes"}
+        return decode_bytes(item["bytes"], name)
+    if item.get("path"):
+        return _load_path_or_url(str(item["path"]))
+    raise AudioError(
+        f"a dict with keys {sorted(map(str, item))} is not audio; it needs 'array' (or 'raw') and 'sampling_rate', "
+        "or 'bytes'/'path'"
+    )
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """The audio files under a folder, recursively, sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+
+
+def expand_sources(items: list[str]) -> list[str]:
+    """Files and URLs as given; directories become their audio files, recursively and sorted."""
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = [str(p) for p in audio_files(path)]
+            if not found:
+                raise OptionError(f"{item}: directory holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
+            out.extend(found)
+        else:
+            out.append(item)
+    return out

@@ -1,0 +1,48 @@
+"""Encoder frames computed once per clip and kept in a ``.npz`` beside the run: a rerun, another head or
+another fold reuses them, and an interrupted run resumes (the file is replaced atomically)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..io.labelled import LabelledClip
+
+__all__ = ["cache_file", "encode_clips"]
+
+SAVE_EVERY = 200  # clips between saves of a growing cache
+
+
+def encode_clips(
+    clips: Sequence[LabelledClip], encoder, cache: Path, progress: Callable[[int, int], None] | None = None
+) -> list[np.ndarray]:
+    """Frames for every clip, from the cache where it has them; new ones are added to it as they come."""
+    stored = dict(np.load(cache)) if cache.exists() else {}
+    fresh = 0
+    for n, clip in enumerate(clips, start=1):
+        if clip.key not in stored:
+            stored[clip.key] = encoder.frames(clip.decode()).astype(np.float16)
+            fresh += 1
+            if fresh % SAVE_EVERY == 0:  # resumable: an interrupted run keeps what it computed
+                _save(cache, stored)
+        if progress:
+            progress(n, len(clips))
+    if fresh:
+        _save(cache, stored)
+    return [stored[c.key].astype(np.float32) for c in clips]
+
+
+def cache_file(folder: Path, encoder: str) -> Path:
+    """The cache of one encoder's frames in a folder."""
+    return folder / f"frames-{re.sub(r'[^A-Za-z0-9._-]+', '_', encoder).strip('_')}.npz"
+
+
+def _save(cache: Path, stored: dict[str, np.ndarray]) -> None:
+    partial = cache.with_name(cache.name + ".partial")
+    with open(partial, "wb") as sink:
+        np.savez(sink, **stored)
+    os.replace(partial, cache)

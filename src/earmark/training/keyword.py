@@ -1,0 +1,65 @@
+"""A detector for one new word from a few recordings of it, and crops of any other audio as negatives."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..engines.head import OTHER
+from ..errors import OptionError
+from ..io.labelled import LabelledClip
+from .train import TrainOptions, TrainReport, train_head
+
+__all__ = ["train_keyword"]
+
+
+def train_keyword(
+    positives: Sequence[LabelledClip],
+    negatives: Sequence[LabelledClip],
+    out: str | Path,
+    *,
+    keyword: str,
+    encoder: str = "openwakeword",
+    head: str = "logistic",
+    max_crops: int = 10,
+    test_size: float = 0.3,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    cache: str | Path | None = None,
+    data: str = "",
+    licence: str | None = None,
+) -> TrainReport:
+    """A detector for one new word from a few positive clips: negatives are crops as long as the
+    positives, cut from other audio (speech, noise, other words; one crop per 5 s of it, at most
+    ``max_crops`` per file). The model scores the keyword alone (sigmoid), so
+    ``earmark listen --model DIR`` fires on it."""
+    if not positives or not negatives:
+        raise OptionError(f"a keyword needs positive and negative audio; got {len(positives)} and {len(negatives)}")
+    rng = np.random.default_rng(seed)
+    length_s = float(np.median([c.decode().duration_s for c in positives]))
+    crops = []
+    for clip in negatives:
+        duration = clip.decode().duration_s if clip.start_s is None else (clip.end_s or 0) - clip.start_s
+        count = min(max_crops, max(1, math.ceil(duration / 5.0)))
+        starts = [0.0] if duration <= length_s else rng.uniform(0, duration - length_s, count)
+        offset = clip.start_s or 0.0
+        for s in sorted(set(np.round(starts, 2))):
+            end = offset + s + min(length_s, duration)
+            crops.append(LabelledClip(clip.source, OTHER, offset + s, end, clip.audio))
+    clips = [LabelledClip(c.source, keyword, c.start_s, c.end_s, c.audio) for c in positives] + crops
+    options = TrainOptions(
+        encoder=encoder,
+        head=head,
+        test_size=test_size,
+        seed=seed,
+        cache=str(cache) if cache else None,
+        data=data,
+        licence=licence,
+        split_by=r"^(.+)$",  # the file: crops of one recording never land on both sides
+        detector=keyword,
+        window_s=round(length_s + 0.5, 2),
+    )
+    return train_head(clips, out, options, progress=progress)

@@ -1,0 +1,245 @@
+"""Train your own classifier: a small head on a frozen pretrained encoder.
+
+Encoder frames are computed once per clip and cached (a rerun or an interrupted run resumes), the
+split keeps groups (speakers, source recordings, folds) on one side only, torch heads stop early on a
+group-aware validation split carved from the training groups, and the held-out clips are scored by
+loading the saved folder the way users will. The folder is a normal earmark model
+(``earmark classify --model DIR``, ``earmark listen --model DIR``) with a model card and the
+training config.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..classifier import Classifier
+from ..engines.head import CONFIG, OTHER, WEIGHTS
+from ..errors import OptionError
+from ..hub import local_ref
+from ..io.labelled import LabelledClip
+from ..registry import load
+from .cache import cache_file, encode_clips
+from .card import data_licence, model_card
+from .heads import HEADS, fit_head, save_head
+from .split import Split, split_clips
+
+__all__ = ["TRAINING", "TrainOptions", "TrainReport", "finish", "train_head"]
+
+TRAINING = "training.json"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What :func:`train_head` trains, and on which split."""
+
+    encoder: str = "openwakeword"
+    """``openwakeword``, ``whisper-base``, a transformers audio model (Hub id or folder), or several
+    joined with ``+``."""
+    head: str = "logistic"
+    """``logistic``, ``mlp`` or ``attention`` (attentive statistics pooling)."""
+    split_by: str | None = None
+    """Regex whose first group is a clip's group (speaker, recording, fold), matched on its file name."""
+    test_groups: tuple[str, ...] | None = None
+    """Hold out these groups for testing (else a group-aware random ``test_size``)."""
+    test_size: float = 0.2
+    """Share of the groups held out when no ``test_groups`` are named."""
+    seed: int = 0
+    """Fixes the split and the head's training."""
+    cache: str | None = None
+    """Folder for the encoder-frame cache (default: the output folder)."""
+    data: str = ""
+    """Where the clips came from (for the model card and the training config)."""
+    licence: str | None = None
+    """The training data's licence (default: found in ``data``'s folder)."""
+    detector: str | None = None
+    """Keyword detectors only (set by ``train_keyword``): the word the model scores alone."""
+    window_s: float | None = None
+    """Keyword detectors only: the listening window."""
+
+    def __post_init__(self) -> None:
+        if self.head not in HEADS:
+            raise OptionError(f"head {self.head!r} is not known; allowed: {', '.join(HEADS)}")
+        if not 0 < self.test_size < 1:
+            raise OptionError(f"test_size={self.test_size!r} is not allowed; use a share between 0 and 1")
+        if isinstance(self.test_groups, str):
+            object.__setattr__(self, "test_groups", (self.test_groups,))
+        elif self.test_groups is not None:
+            object.__setattr__(self, "test_groups", tuple(self.test_groups))
+        if self.cache is not None:
+            object.__setattr__(self, "cache", str(self.cache))
+
+    def replace(self, **changes: Any) -> TrainOptions:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise OptionError(f"unknown training options {unknown}; allowed: {sorted(known)}")
+        return TrainOptions(**(asdict(self) | changes))
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    mode: str
+    base: str  # the encoder (head mode) or the starting checkpoint (finetune mode)
+    head: str | None
+    labels: tuple[str, ...]
+    train_clips: int
+    validation_clips: int
+    test_clips: int
+    test_groups: tuple[str, ...]
+    accuracy: float
+    macro_f1: float
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train_head(
+    clips: Sequence[LabelledClip],
+    out: str | Path,
+    options: TrainOptions | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    **changes: Any,
+) -> TrainReport:
+    """Train a head on a frozen encoder, save it, and score it on the held-out groups.
+
+    ``options`` (or its fields as keywords, e.g. ``encoder="whisper-base", head="mlp"``) say what to
+    train; see :class:`TrainOptions`. Frames are cached and reused by later runs with the same encoder."""
+    from ..engines.encoders import load_encoder
+
+    opts = (options or TrainOptions()).replace(**changes)
+    started = time.perf_counter()
+    out = Path(out)
+    split = split_clips(
+        clips, split_by=opts.split_by, test_groups=opts.test_groups, test_size=opts.test_size, seed=opts.seed
+    )
+    if opts.head == "logistic":  # no early stopping: it trains on the validation groups too
+        split = Split(split.train | split.validation, np.zeros(len(clips), bool), split.test, split.groups)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path(opts.cache or out)
+    cache.mkdir(parents=True, exist_ok=True)
+    encoder_name = local_ref(opts.encoder)
+    frames = encode_clips(clips, load_encoder(encoder_name), cache_file(cache, encoder_name), progress)
+    encoded_s = time.perf_counter() - started
+    labels = np.array([c.label for c in clips])
+    classes = sorted(set(labels))
+    fit = ~split.test
+    fitted = fit_head(
+        opts.head,
+        [f for f, m in zip(frames, fit) if m],
+        labels[fit],
+        classes,
+        validation=split.validation[fit],
+        seed=opts.seed,
+    )
+    _save_head_model(out, fitted, encoder_name, detector=opts.detector, window_s=opts.window_s)
+    details = {
+        "encode_seconds": round(encoded_s, 1),
+        "fit_seconds": round(time.perf_counter() - started - encoded_s, 1),
+    }
+    if "epochs" in fitted:
+        details |= {"epochs": fitted["epochs"], "stopped_at": fitted["stopped_at"], "refit": fitted["refit"]}
+    config = {"mode": "head", "encoder": encoder_name, "head": opts.head, "split_by": opts.split_by, "seed": opts.seed}
+    if opts.detector:
+        config["detector"] = opts.detector
+    return finish(out, clips, split, config, data=opts.data, licence=opts.licence, started=started, details=details)
+
+
+def _save_head_model(
+    out: Path, fitted: dict[str, Any], encoder: str, *, detector: str | None, window_s: float | None
+) -> None:
+    (out / WEIGHTS).unlink(missing_ok=True)  # a previous run's torch head
+    save_head(fitted, out)
+    config = {"type": "head", "encoder": encoder, "labels": fitted["classes"]}
+    if detector:
+        config |= {"detector": detector, "window_s": window_s}
+    (out / CONFIG).write_text(json.dumps(config, indent=2))
+
+
+def finish(
+    out: Path,
+    clips: Sequence[LabelledClip],
+    split: Split,
+    config: dict[str, Any],
+    *,
+    data: str,
+    licence: str | None,
+    started: float,
+    details: dict[str, Any],
+) -> TrainReport:
+    """Score the saved model on the held-out clips (loaded as a user would), then write the
+    evaluation, the report, the training config and the model card."""
+    from ..evaluation import evaluate
+
+    test_clips = [c for c, t in zip(clips, split.test) if t]
+    model = load(out)
+    if config.get("detector"):
+        evaluation = _detection(model, test_clips, config["detector"])
+    else:
+        evaluation = evaluate(model, test_clips, data=data or "held out").to_dict()
+    report = TrainReport(
+        mode=config["mode"],
+        base=config.get("encoder") or config.get("model"),
+        head=config.get("head"),
+        labels=tuple(model.labels),
+        train_clips=int(split.train.sum()),
+        validation_clips=int(split.validation.sum()),
+        test_clips=int(split.test.sum()),
+        test_groups=split.test_groups if config.get("split_by") else (),
+        accuracy=evaluation["accuracy"],
+        macro_f1=evaluation["macro_f1"],
+        seconds=round(time.perf_counter() - started, 1),
+        details=details,
+    )
+    (out / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+    (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2))
+    licence = licence or data_licence(data)
+    command = shlex.join(["earmark", *sys.argv[1:]]) if Path(sys.argv[0]).name == "earmark" else None
+    training = {
+        **config,
+        "data": data,
+        "licence": licence,
+        "test_groups": list(report.test_groups),
+        "clips": len(clips),
+        "command": command,
+    }
+    (out / TRAINING).write_text(json.dumps(training, indent=2))
+    (out / "README.md").write_text(model_card(report, training, evaluation))
+    return report
+
+
+def _detection(model: Classifier, clips: Sequence[LabelledClip], keyword: str) -> dict[str, Any]:
+    """A detector on held-out clips at its 0.5 threshold: accuracy, keyword recall, false accepts."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    scores = np.array([p.scores[0].score for p in model.iter_classify((c.decode() for c in clips), top_k=None)])
+    truth = np.array([c.label == keyword for c in clips])
+    fired = scores >= 0.5
+    names = [keyword, OTHER]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, fired, labels=[True, False], zero_division=0
+    )
+    return {
+        "model": model.name,
+        "clips": len(clips),
+        "accuracy": float(accuracy_score(truth, fired)),
+        "macro_f1": float(f1_score(truth, fired, average="macro", zero_division=0)),
+        "recall": float(fired[truth].mean()) if truth.any() else 0.0,
+        "false_accept_rate": float(fired[~truth].mean()) if (~truth).any() else 0.0,
+        "threshold": 0.5,
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+            for name, p, r, f, n in zip(names, precision, recall, f1, support)
+        },
+    }
