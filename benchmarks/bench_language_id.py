@@ -43,7 +43,7 @@ def main() -> None:
     from faster_whisper import WhisperModel
 
     import earmark
-    from earmark.whisper_weights import whisper_base_ct2
+    from earmark.engines.whisper import whisper_base_ct2
 
     ours = earmark.load("language-id")
     ours_int8 = earmark.load("language-id", compute_type="int8")

@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=4)
     args = parser.parse_args()
     from earmark import load_audio
-    from earmark.openwakeword import OpenWakeWordScorer, openwakeword_model_dir
+    from earmark.engines.wakeword.openwakeword import OpenWakeWordScorer, openwakeword_model_dir
     from earmark.streaming import Listener, StreamOptions
 
     audio = np.tile(load_audio(DATA).mono().resample(16000).samples, args.repeat)

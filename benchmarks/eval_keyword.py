@@ -24,7 +24,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def files(folder: Path, pattern: str = "*") -> list[Path]:
-    from earmark.labelled import AUDIO_SUFFIXES
+    from earmark.io import AUDIO_SUFFIXES
 
     return sorted(p for p in folder.rglob(pattern) if p.suffix.lower() in AUDIO_SUFFIXES)
 
@@ -37,10 +37,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     import earmark
-    from earmark.labelled import LabelledClip
-    from earmark.streaming import StreamOptions
+    from earmark.io.labelled import LabelledClip
+    from earmark.streaming import StreamOptions, listener
     from earmark.training import train_keyword
-    from earmark.wake_words import listener
 
     rng = random.Random(args.seed)
     keyword = files(DATA / "wakewords" / "computer")

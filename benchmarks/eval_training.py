@@ -28,7 +28,7 @@ def load_set(name: str):
     """(clips, split_by, folds): folds are lists of held-out groups."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-    from earmark.labelled import load_labelled
+    from earmark.io.labelled import load_labelled
     from earmark.training import group_of
 
     if name == "fsdd":

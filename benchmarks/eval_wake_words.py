@@ -38,8 +38,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--vad-threshold", type=float, default=None)
     args = parser.parse_args()
-    from earmark.streaming import StreamOptions
-    from earmark.wake_words import listener
+    from earmark.streaming import StreamOptions, listener
 
     stream = listener(MODELS, StreamOptions(threshold=args.threshold, vad_threshold=args.vad_threshold))
     pad = np.zeros(16000, np.float32)

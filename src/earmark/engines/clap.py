@@ -13,7 +13,7 @@ import numpy as np
 
 from ..classifier import Classifier
 from ..errors import OptionError
-from .transformers import fixed_window_s, torch_size_bytes
+from .extractors import fixed_window_s, torch_size_bytes
 
 __all__ = ["DEFAULT_TEMPLATE", "ZeroShotClassifier"]
 

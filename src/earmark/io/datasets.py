@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import ModelError, OptionError, missing_extra
 from ..hub import hub_offline, hub_reachable
-from .labelled import LabelledClip
+from .clips import LabelledClip
 
 __all__ = ["load_hf"]
 

@@ -8,40 +8,18 @@ import json
 import logging
 import random
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
-from .decode import AUDIO_SUFFIXES, audio_files, load_audio
+from .clips import LabelledClip
+from .decode import AUDIO_SUFFIXES, audio_files
 
 logger = logging.getLogger("earmark")
 
 __all__ = ["LabelledClip", "load_labelled"]
 
 HF_PREFIX = "hf:"
-
-
-@dataclass(frozen=True)
-class LabelledClip:
-    """One clip: where it is, its label, optionally the part of the file (seconds), and for
-    dataset rows the audio itself (a ``datasets`` AudioDecoder or dict)."""
-
-    source: str
-    label: str
-    start_s: float | None = None
-    end_s: float | None = None
-    audio: Any = field(default=None, compare=False, repr=False)
-
-    @property
-    def key(self) -> str:
-        """A stable id for resuming: the source and its part."""
-        return self.source if self.start_s is None else f"{self.source}#{self.start_s}-{self.end_s}"
-
-    def decode(self):
-        """The clip's audio (its part of the file, if it has one) as an :class:`earmark.Audio`."""
-        audio = load_audio(self.audio if self.audio is not None else self.source)
-        return audio if self.start_s is None else audio.slice_s(self.start_s, self.end_s or audio.duration_s)
 
 
 def load_labelled(

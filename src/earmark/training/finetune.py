@@ -75,7 +75,7 @@ def finetune(
         from transformers.trainer_utils import get_last_checkpoint
     except ImportError as e:
         raise missing_extra("accelerate", "train", "fine-tuning") from e
-    from ..engines.transformers import fixed_window_s
+    from ..engines.extractors import fixed_window_s
 
     config = config or FinetuneConfig()
     started = time.perf_counter()

@@ -22,6 +22,7 @@ from ...audio import Audio
 from ...classifier import Classifier
 from ...errors import ModelError, OptionError, missing_extra
 from ...options import ClassifyOptions
+from ..extractors import torch_size_bytes
 from ..vad import VadOptions, speech_spans
 from .languages import language_name
 
@@ -170,7 +171,7 @@ class TorchBackend:
 
     @property
     def size_bytes(self) -> int:
-        return sum(p.numel() * p.element_size() for p in self.model.parameters())
+        return torch_size_bytes(self.model)
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         import torch
