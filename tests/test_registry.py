@@ -4,6 +4,7 @@ import json
 import shutil
 import time
 
+import numpy as np
 import pytest
 
 import earmark
@@ -63,3 +64,90 @@ def test_remote_code_is_never_trusted_implicitly(tmp_path):
     )
     with pytest.raises(ModelError, match="trust_remote_code=True"):
         earmark.load(tmp_path)
+
+
+def test_engine_table_order_and_names():
+    from earmark.registry import engines
+
+    names = [e.name for e in engines()]
+    assert names[:4] == ["head", "wake-word", "mlcommons-kws", "ct2"] and names[-1] == "transformers"
+
+
+def test_an_unknown_engine_name_lists_the_engines(model_dir):
+    with pytest.raises(OptionError, match=r"engine='onnxx' is not allowed; use one of \('auto', 'head'"):
+        earmark.load(model_dir("ast"), engine="onnxx")
+
+
+def test_a_named_engine_must_take_the_model(model_dir):
+    with pytest.raises(ModelError, match="the ct2 engine .* does not take"):
+        earmark.load(model_dir("ast"), engine="ct2")
+    assert isinstance(earmark.load(model_dir("ast"), engine="transformers"), TransformersClassifier)
+
+
+PLUGIN = '''
+import numpy as np
+from earmark.classifier import Classifier
+from earmark.registry import Engine
+
+
+class Beeper(Classifier):
+    engine = "beeper"
+    sample_rate = 8000
+    labels = ("beep", "silence")
+
+    def __init__(self, name):
+        self.name = name
+
+    def forward(self, clips):
+        return np.array([[np.abs(c).mean() * 100, 1.0] for c in clips], np.float32)
+
+
+def load(ref, options):
+    return Beeper(ref)
+
+
+ENGINE = Engine("beeper", lambda ref: ref.startswith("beeper:"), "earmark_beeper:load", "a plugin engine")
+'''
+
+
+def test_a_third_party_engine_registers_through_an_entry_point(tmp_path, monkeypatch):
+    """A package on sys.path with an ``earmark.engines`` entry point (its dist-info, as pip writes it)."""
+    (tmp_path / "earmark_beeper.py").write_text(PLUGIN)
+    info = tmp_path / "earmark_beeper-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: earmark-beeper\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[earmark.engines]\nbeeper = earmark_beeper:ENGINE\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from earmark.registry import engines
+
+    assert [e.name for e in engines()][-2:] == ["beeper", "transformers"]  # before the catch-all
+    classifier = earmark.load("beeper:one", engine="auto")
+    assert classifier.engine == "beeper" and classifier.name == "beeper:one"
+    loud = np.full(8000, 0.5, np.float32)
+    assert classifier(loud, sample_rate=8000).label == "beep"
+    assert classifier(np.zeros(8000, np.float32), sample_rate=8000).label == "silence"
+
+
+def test_a_broken_entry_point_is_skipped_with_a_warning(tmp_path, monkeypatch, caplog):
+    info = tmp_path / "broken-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[earmark.engines]\nbroken = no_such_module:ENGINE\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from earmark.registry import engines
+
+    assert "broken" not in [e.name for e in engines()]
+    assert "could not be loaded" in caplog.text
+
+
+def test_what_callers_need_is_on_the_interface(model_dir, loaded):
+    ast, clap = loaded("ast"), earmark.load(model_dir("clap"))
+    assert ast.engine == "transformers" and ast.size_bytes == sum(
+        p.numel() * p.element_size() for p in ast.model.parameters()
+    )
+    assert ast.labels_bound and not ast.zero_shot
+    assert clap.zero_shot and not clap.labels_bound and clap.with_labels(["a", "b"]).labels_bound
+    with pytest.raises(OptionError, match="fixed labels"):
+        ast.with_labels(["a"])
+    (scorer,) = ast.frame_scorers(hop_s=0.25)
+    assert scorer.frame_s == 0.25 and scorer.context_s == ast.window_s and scorer.labels == ast.labels

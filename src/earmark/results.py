@@ -33,21 +33,28 @@ class Score:
         return out
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A stretch of a recording and what the model heard in it."""
+class _Ranked:
+    """``label`` and ``score`` of the best of ``scores`` (ranked best first)."""
 
-    start_s: float
-    end_s: float
     scores: tuple[Score, ...]
 
     @property
     def label(self) -> str | None:
+        """The best label, or None when a threshold or filter left none."""
         return self.scores[0].label if self.scores else None
 
     @property
     def score(self) -> float | None:
         return self.scores[0].score if self.scores else None
+
+
+@dataclass(frozen=True)
+class Segment(_Ranked):
+    """A stretch of a recording and what the model heard in it."""
+
+    start_s: float
+    end_s: float
+    scores: tuple[Score, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,7 +108,7 @@ class Timeline:
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(_Ranked):
     """What a classifier heard in one input.
 
     ``scores`` are the top-k labels, best first (pooled over windows for long
@@ -113,15 +120,6 @@ class Prediction:
     source: str | None = None
     duration_s: float | None = None
     timeline: Timeline = field(default_factory=Timeline)
-
-    @property
-    def label(self) -> str | None:
-        """The best label, or None when a threshold or filter left none."""
-        return self.scores[0].label if self.scores else None
-
-    @property
-    def score(self) -> float | None:
-        return self.scores[0].score if self.scores else None
 
     def __len__(self) -> int:
         return len(self.scores)

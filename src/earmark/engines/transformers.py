@@ -19,7 +19,6 @@ from .extractors import fixed_window_s, torch_size_bytes
 __all__ = ["TransformersClassifier", "load"]
 
 
-
 class TransformersClassifier(Classifier):
     """A transformers audio-classification model and its feature extractor, loaded once."""
 
