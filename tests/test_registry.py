@@ -84,7 +84,7 @@ def test_a_named_engine_must_take_the_model(model_dir):
     assert isinstance(earmark.load(model_dir("ast"), engine="transformers"), TransformersClassifier)
 
 
-PLUGIN = '''
+PLUGIN = """
 import numpy as np
 from earmark.classifier import Classifier
 from earmark.registry import Engine
@@ -107,7 +107,7 @@ def load(ref, options):
 
 
 ENGINE = Engine("beeper", lambda ref: ref.startswith("beeper:"), "earmark_beeper:load", "a plugin engine")
-'''
+"""
 
 
 def test_a_third_party_engine_registers_through_an_entry_point(tmp_path, monkeypatch):
