@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 from .audio import Audio
-from .errors import OptionError
+from .errors import EarmarkError, ModelError, OptionError
 from .frames import FrameScorer, SlidingWindowScorer
 from .io.decode import AudioInput, load_audio
+from .io.readahead import read_ahead
 from .options import ClassifyOptions
-from .results import Prediction, Score
+from .results import Failure, Prediction, Score
 from .scoring import activate, rank, resolve_labels, restrict_logits
+from .validate import check_audio
 from .windows import merge_runs, plan_windows, pool
 
 __all__ = ["Classifier", "ProgressCallback"]
@@ -40,6 +42,11 @@ LONG_AUDIO_WINDOW_S = 30.0
 UNKNOWN = "unknown"
 
 
+# Shorter clips (and windows) are zero-padded to this: every engine's front end needs a few frames
+# (an AST filterbank or a wav2vec2 convolution stack fails on 5 ms of audio).
+MIN_CLIP_S = 0.025
+
+
 @dataclass
 class _Job:
     """One input on its way through the model."""
@@ -50,10 +57,12 @@ class _Job:
     sample_rate: int
     logits: list[np.ndarray] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
+    error: Exception | None = None
+    failed_clips: int = 0
 
     @property
     def done(self) -> bool:
-        return len(self.logits) == len(self.spans)
+        return len(self.logits) + self.failed_clips == len(self.spans)
 
 
 class Classifier(ABC):
@@ -146,9 +155,16 @@ class Classifier(ABC):
         *,
         sample_rate: int | None = None,
         progress: ProgressCallback | None = None,
+        errors: str = "raise",
         **changes: Any,
-    ) -> Iterator[Prediction]:
-        """Like :meth:`classify_many`, yielding each prediction as soon as its input is done."""
+    ) -> Iterator[Prediction | Failure]:
+        """Like :meth:`classify_many`, yielding each prediction as soon as its input is done.
+
+        ``errors="raise"`` stops at the first input that cannot be classified (an :class:`EarmarkError`);
+        ``errors="yield"`` yields a :class:`Failure` in its place and goes on, so one bad file never
+        stops a run and no finished result is lost."""
+        if errors not in ("raise", "yield"):
+            raise OptionError(f"errors={errors!r} is not allowed; use 'raise' or 'yield'")
         opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
         total = len(sources) if isinstance(sources, Sized) else None
         pending: list[_Job] = []
@@ -156,20 +172,28 @@ class Classifier(ABC):
         batch_frames = 0
         limit = round(opts.batch_s * self.sample_rate)
         finished = 0
-        for source in sources:
-            audio = self.prepare(load_audio(source, sample_rate=sample_rate))
-            clips = self.clips(audio, opts)
-            job = _Job(audio.source, audio.duration_s, [span for span, _ in clips], audio.sample_rate)
-            job.lengths = [len(clip) for _, clip in clips]
-            pending.append(job)
+        for name, audio in read_ahead(sources, self._decode, sample_rate, opts, workers=opts.readahead):
+            try:
+                if isinstance(audio, Exception):
+                    raise audio
+                clips = self.clips(audio, opts)
+            except Exception as e:
+                if errors == "raise":
+                    raise _as_earmark_error(e, name) from e
+                pending.append(_Job(name, 0.0, [], 0, error=e))
+                clips = []
+            else:
+                job = _Job(audio.source, audio.duration_s, [span for span, _ in clips], audio.sample_rate)
+                job.lengths = [len(clip) for _, clip in clips]
+                pending.append(job)
             for _, clip in clips:
                 if batch and batch_frames + len(clip) > limit:
-                    self._run(batch)
+                    self._run(batch, errors)
                     batch, batch_frames = [], 0
                 batch.append((job, clip))
                 batch_frames += len(clip)
                 if len(batch) >= opts.batch_size:
-                    self._run(batch)
+                    self._run(batch, errors)
                     batch, batch_frames = [], 0
             while pending and pending[0].done:
                 yield self._finish(pending.pop(0), opts)
@@ -177,12 +201,16 @@ class Classifier(ABC):
                 if progress:
                     progress(finished, total)
         if batch:
-            self._run(batch)
+            self._run(batch, errors)
         for job in pending:
             yield self._finish(job, opts)
             finished += 1
             if progress:
                 progress(finished, total)
+
+    def _decode(self, source: AudioInput, sample_rate: int | None, opts: ClassifyOptions) -> Audio:
+        """Decode, check and prepare one input (in a read-ahead thread)."""
+        return self.prepare(check_audio(load_audio(source, sample_rate=sample_rate), opts))
 
     def prepare(self, audio: Audio) -> Audio:
         """Downmix to mono and resample to the model's rate."""
@@ -198,12 +226,29 @@ class Classifier(ABC):
         spans = plan_windows(audio.num_frames, audio.sample_rate, window_s, opts.hop_s or window_s)
         return [((a, b), audio.samples[a:b]) for a, b in spans]
 
-    def _run(self, batch: list[tuple[_Job, np.ndarray]]) -> None:
-        logits = self.forward([clip for _, clip in batch])
+    def _run(self, batch: list[tuple[_Job, np.ndarray]], errors: str = "raise") -> None:
+        shortest = round(MIN_CLIP_S * self.sample_rate)
+        clips = [clip if len(clip) >= shortest else np.pad(clip, (0, shortest - len(clip))) for _, clip in batch]
+        try:
+            logits = self.forward(clips)
+        except Exception as e:
+            failed = batch[0][0] if len(batch) == 1 else None
+            if failed is not None or errors == "raise":
+                if errors == "raise":
+                    sources = sorted({str(job.source) for job, _ in batch})
+                    raise ModelError(f"{self.name}: the model failed on {', '.join(sources)[:300]}: {e}") from e
+                failed.failed_clips += 1
+                failed.error = failed.error or e
+                return
+            for one in batch:  # find the clip that fails; the others still get their scores
+                self._run([one], errors)
+            return
         for (job, _), row in zip(batch, logits):
             job.logits.append(row)
 
-    def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction:
+    def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction | Failure:
+        if job.error is not None:
+            return Failure.of(job.source, _as_earmark_error(job.error, job.source))
         if not job.logits:  # nothing to classify (e.g. no speech for a speech model)
             overall = (Score(UNKNOWN, 1.0),) if opts.abstain_below is not None else ()
             return Prediction(overall, source=job.source, duration_s=job.duration_s)
@@ -233,3 +278,12 @@ def _abstain(ranked: tuple[Score, ...], scores: np.ndarray, below: float | None)
         return ranked
     best = float(np.max(scores))
     return ((Score(UNKNOWN, 1.0 - best),) + ranked) if best < below else ranked
+
+
+def _as_earmark_error(error: Exception, source: str | None) -> EarmarkError:
+    """Errors earmark raised stay as they are; anything else is wrapped, naming the input."""
+    if isinstance(error, EarmarkError):
+        return error
+    wrapped = ModelError(f"{source}: could not be classified ({type(error).__name__}: {error})")
+    wrapped.__cause__ = error
+    return wrapped

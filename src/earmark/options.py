@@ -46,6 +46,14 @@ class ClassifyOptions:
     batch_s: float = 20.0
     """At most this many seconds of audio per model call: on a CPU, large batches of long clips run
     slower per clip than small ones (wav2vec2-base, 10 s clips: 1.20 s/clip in batches of 8, 1.05 in 2)."""
+    readahead: int = 2
+    """Threads decoding and resampling upcoming inputs while the model runs (0: decode in turn)."""
+    sample_rates: tuple[int, int] = (1000, 768000)
+    """Sample rates (Hz) an input may have; a header claiming 1 Hz or 10 MHz is refused."""
+    max_peak: float = 2.0
+    """Float samples may reach this (a little headroom over full scale); further out is refused."""
+    rescale: bool = False
+    """Divide an input whose peak is over ``max_peak`` by its peak instead of refusing it."""
 
     def __post_init__(self) -> None:
         if self.top_k is not None and (not isinstance(self.top_k, int) or self.top_k < 1):
@@ -66,6 +74,15 @@ class ClassifyOptions:
             raise OptionError(f"hop_s={self.hop_s} is longer than window_s={self.window_s}; it must be <= window_s")
         if not (isinstance(self.batch_s, (int, float)) and self.batch_s > 0):
             raise OptionError(f"batch_s={self.batch_s!r} is not allowed; use a positive number of seconds")
+        if not isinstance(self.readahead, int) or self.readahead < 0:
+            raise OptionError(f"readahead={self.readahead!r} is not allowed; use a whole number >= 0")
+        low, high = self.sample_rates
+        if not 0 < low <= high:
+            raise OptionError(
+                f"sample_rates={self.sample_rates!r} is not allowed; use (low, high) Hz with 0 < low <= high"
+            )
+        if not self.max_peak > 0:
+            raise OptionError(f"max_peak={self.max_peak!r} is not allowed; use a positive number")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise OptionError(f"batch_size={self.batch_size!r} is not allowed; use a whole number >= 1")
         for name in ("include", "exclude", "restrict"):

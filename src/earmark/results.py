@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TIMELINE_SUFFIXES", "Prediction", "Score", "Segment", "Timeline"]
+__all__ = ["TIMELINE_SUFFIXES", "Failure", "Prediction", "Score", "Segment", "Timeline"]
 
 TIMELINE_SUFFIXES = (".json", ".csv", ".txt")  # JSON, CSV, an Audacity label track
 
@@ -148,3 +148,21 @@ class Prediction(_Ranked):
         rows = "".join(f"<tr><td>{s.label}</td><td>{s.score:.4f}</td></tr>" for s in self.scores)
         title = f"<caption>{self.source}</caption>" if self.source else ""
         return f"<table>{title}<tr><th>label</th><th>score</th></tr>{rows}</table>"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input that could not be classified, in its place among the results (``errors="yield"``)."""
+
+    source: str | None
+    error: str
+    """One line: what was received and what is allowed."""
+    error_type: str
+    """The earmark error class, e.g. ``AudioError``."""
+
+    @classmethod
+    def of(cls, source: str | None, error: Exception) -> Failure:
+        return cls(source, " ".join(str(error).split()), type(error).__name__)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "error": self.error, "type": self.error_type}

@@ -7,12 +7,12 @@ webm...) go to FFmpeg's libraries through torchcodec when it is installed.
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
 import re
-import urllib.error
-import urllib.request
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import AudioError, OptionError
+from .urls import UrlPolicy, fetch_url, is_url
 
 __all__ = ["AUDIO_SUFFIXES", "AudioInput", "audio_files", "expand_sources", "load_audio"]
 
@@ -35,23 +36,35 @@ ALLOWED = (
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
 )
-URL_TIMEOUT_S = 30.0
-# libsndfile's log for a WAV whose data chunk claims more bytes than the file holds.
-_WAV_SHORT = re.compile(r"^data : (\d+) \(should be (\d+)\)", re.MULTILINE)
+# libsndfile's log for a WAV/AIFF/RF64 whose header claims more bytes than the file holds.
+_HEADER_SHORT = re.compile(r"^\s*(data|SSND|RIFF|FORM|Riff size) : (\d+) \(should be (\d+)\)", re.MULTILINE)
+# libsndfile's log for an Ogg stream (Vorbis, Opus) cut before its end (or mid-page).
+_OGG_CUT = ("File ended unexpectedly", "lacks an end-of-stream bit", "Junk after the last page")
+# Decoded frames may fall this far short of a header's count (MP3 encoder delay and padding).
+SHORT_TOLERANCE_S = 0.1
+_OS_ERRORS = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "too many levels of symbolic links (a symlink loop)",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.ENOTDIR: "a part of the path is not a directory",
+}
 # Streaming writers leave these placeholders in the header: not a truncation.
 _STREAMED_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF}
 
 
-def load_audio(source: AudioInput, *, sample_rate: int | None = None) -> Audio:
+def load_audio(source: AudioInput, *, sample_rate: int | None = None, url_policy: UrlPolicy | None = None) -> Audio:
     """Decode or wrap ``source`` as :class:`Audio`, keeping all its channels.
 
     ``sample_rate`` is required for bare numpy/torch arrays (earmark never guesses
-    a rate) and must not contradict the rate of a decoded file.
+    a rate) and must not contradict the rate of a decoded file. ``url_policy`` limits
+    ``http(s)://`` inputs (default: :meth:`UrlPolicy.from_env`).
     """
     if isinstance(source, Audio):
         audio = source
     elif isinstance(source, (str, os.PathLike)):
-        audio = _load_path_or_url(os.fspath(source))
+        audio = _load_path_or_url(os.fspath(source), url_policy)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         audio = decode_bytes(bytes(source), "<bytes>")
     elif hasattr(source, "read"):
@@ -77,25 +90,26 @@ def load_audio(source: AudioInput, *, sample_rate: int | None = None) -> Audio:
     return audio
 
 
-def _load_path_or_url(text: str) -> Audio:
-    if text.startswith(("http://", "https://")):
-        return decode_bytes(_fetch(text), text)
-    path = Path(text)
-    if not path.exists():
-        raise AudioError(f"{text}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{text}: the file is empty (0 bytes)")
-    return decode_bytes(path.read_bytes(), text)
+def _load_path_or_url(text: str, url_policy: UrlPolicy | None = None) -> Audio:
+    if is_url(text):
+        return decode_bytes(fetch_url(text, url_policy), text)
+    return decode_bytes(read_file(text), text)
 
 
-def _fetch(url: str) -> bytes:
+def read_file(text: str) -> bytes:
+    """A regular file's bytes; anything else (a directory, a FIFO, a device, a loop) is an AudioError."""
     try:
-        with urllib.request.urlopen(url, timeout=URL_TIMEOUT_S) as response:
-            return response.read()
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        raise AudioError(f"{url}: could not download the audio ({e})") from e
+        info = os.stat(text)
+        if stat.S_ISDIR(info.st_mode):
+            raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise AudioError(f"{text}: not a regular file (a pipe, socket or device); pass an audio file")
+        if info.st_size == 0:
+            raise AudioError(f"{text}: the file is empty (0 bytes)")
+        return Path(text).read_bytes()
+    except OSError as e:
+        reason = _OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)
+        raise AudioError(f"{text}: {reason}") from e
 
 
 def decode_bytes(data: bytes, name: str) -> Audio:
@@ -105,26 +119,35 @@ def decode_bytes(data: bytes, name: str) -> Audio:
     import soundfile as sf
 
     try:
-        with sf.SoundFile(io.BytesIO(data)) as f:
-            _check_not_truncated(f.extra_info, name)
-            samples = f.read(dtype="float32", always_2d=True)
-            rate = f.samplerate
-    except sf.LibsndfileError as e:
-        logger.debug("libsndfile could not read %s (%s); trying FFmpeg", name, e)
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:  # a format libsndfile does not know: FFmpeg's turn
+        logger.debug("libsndfile could not open %s (%s); trying FFmpeg", name, e)
         return _decode_with_ffmpeg(data, name, str(e))
+    with f:
+        _check_not_truncated(f.extra_info, name)
+        declared, rate = f.frames, f.samplerate
+        try:  # the format is known: a failure now is damage, and FFmpeg must not paper over it
+            samples = f.read(dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioError(f"{name}: the {f.format} data is damaged or truncated ({e})") from e
     if samples.shape[0] == 0:
         raise AudioError(f"{name}: decoding gave no samples (a truncated or empty file?)")
+    if 0 < declared < 2**62 and declared - samples.shape[0] > max(SHORT_TOLERANCE_S * rate, 0.01 * declared):
+        raise AudioError(
+            f"{name}: the file is truncated (its header promises {declared} frames, {samples.shape[0]} decoded)"
+        )
     return Audio(samples.T, rate, name)
 
 
 def _check_not_truncated(log: str, name: str) -> None:
-    match = _WAV_SHORT.search(log)
-    if match:
-        declared, present = int(match[1]), int(match[2])
+    for match in _HEADER_SHORT.finditer(log):
+        declared, present = int(match[2]), int(match[3])
         if declared not in _STREAMED_SIZES and declared > present + 8:
-            raise AudioError(f"{name}: the file is truncated (header says {declared} data bytes, {present} are there)")
-    if "File ended unexpectedly" in log:
-        raise AudioError(f"{name}: the file is truncated (the stream ends without its end marker)")
+            raise AudioError(
+                f"{name}: the file is truncated (its header says {declared} bytes in {match[1]}, {present} are there)"
+            )
+    if any(marker in log for marker in _OGG_CUT):
+        raise AudioError(f"{name}: the file is truncated (the Ogg stream ends without its end marker)")
 
 
 def _decode_with_ffmpeg(data: bytes, name: str, why: str) -> Audio:
