@@ -96,6 +96,19 @@ class Classifier(ABC):
         return None
 
     @property
+    def identity(self) -> dict[str, Any]:
+        """What makes this model's results what they are (resume journals are bound to it): its name,
+        engine and class and, for a model on disk, its files' hashes."""
+        from .journal import file_signature
+
+        return {
+            "name": self.name,
+            "engine": self.engine,
+            "class": type(self).__name__,
+            "files": file_signature(self.name),
+        }
+
+    @property
     def labels_bound(self) -> bool:
         """Whether :attr:`labels` can be read: always, except for a zero-shot model without labels."""
         return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ __all__ = [
 logger = logging.getLogger("earmark")
 
 SORTS = ("downloads", "likes", "trending_score", "created_at", "last_modified")
+# What a damaged or hostile model folder makes from_pretrained raise: missing files (OSError), bad
+# configs (ValueError, KeyError), weights of the wrong shape (RuntimeError), a pickle that torch's
+# weights_only loader refuses (UnpicklingError).
+LOAD_ERRORS = (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError)
 
 
 def cache_dir() -> Path:
@@ -85,17 +90,22 @@ def pretrained(cls: Any, name: str, what: str, **kwargs: Any) -> Any:
     offline = hub_offline()
     try:
         return cls.from_pretrained(name, **kwargs, local_files_only=True)
-    except (OSError, ValueError) as first:
+    except LOAD_ERRORS as first:
         if offline or Path(name).expanduser().is_dir() or not hub_reachable():
             raise _model_error(name, what, first) from first
     try:
         return cls.from_pretrained(name, **kwargs)
-    except (OSError, ValueError) as e:
+    except LOAD_ERRORS as e:
         raise _model_error(name, what, e) from e
 
 
 def _model_error(name: str, what: str, error: Exception) -> ModelError:
     text = " ".join(str(error).split())
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
+        return ModelError(
+            f"model {name!r}: its {what} are a pickle that could run code, and loading it was refused; "
+            "use safetensors weights from a source you trust"
+        )
     if "trust_remote_code" in text:
         return ModelError(f"model {name!r} runs its own code; pass trust_remote_code=True only if you trust it")
     if Path(name).expanduser().is_dir():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +53,29 @@ class LoadOptions:
     trust_remote_code: bool = False
     """Run a Hub model's own code; only for models you trust."""
 
+    def __post_init__(self) -> None:
+        check_device(self.device)
+
     @property
     def zero_shot(self) -> bool:
         return self.labels is not None or self.template is not None
+
+
+def check_device(device: str) -> None:
+    """``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and only a GPU that is there."""
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|mps|cuda(:\d+)?", device):
+        raise OptionError(f"device={device!r} is not allowed; use cpu, cuda, cuda:N or mps")
+    if device == "cpu":
+        return
+    import torch
+
+    if device.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            raise OptionError(f"device={device!r}: this machine has {count} CUDA GPU(s) visible to torch; use cpu")
+    elif not torch.backends.mps.is_available():
+        raise OptionError("device='mps': Apple's Metal backend is not available here; use cpu")
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def test_resume_gives_the_same_report(folder, loaded, tmp_path, monkeypatch):
     assert sum(calls) == 2  # only the clips the first run had not finished
     keep = ("accuracy", "macro_f1", "top5_accuracy", "per_class", "confusion", "labels")
     assert {k: getattr(resumed, k) for k in keep} == {k: getattr(fresh, k) for k in keep}
-    assert len(cache.read_text().splitlines()) == 6
+    assert len(cache.read_text().splitlines()) == 1 + 6  # the journal header, then one line per clip
 
 
 def test_plot_is_a_png_of_the_expected_size(folder, loaded, tmp_path):

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import os
+from typing import Annotated, Any
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -14,14 +16,40 @@ from ..errors import EarmarkError
 __all__ = ["app", "fail", "main", "models_app"]
 
 
+DEBUG_ENV = "EARMARK_DEBUG"
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "").lower() not in ("", "0", "false", "no")
+
+
 class _Commands(TyperGroup):
-    """Runs a command; an error earmark raised on purpose is one line and exit 2, wherever it came from."""
+    """Runs a command. An error earmark raised on purpose is one line and exit 2, wherever it came
+    from; anything unexpected is one line, how to see its traceback, and exit 1."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except EarmarkError as e:
-            raise fail(str(e)) from None
+            raise fail(" ".join(str(e).split())) from None
+        except (
+            click.exceptions.ClickException,
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            typer.Exit,
+            typer.Abort,
+        ):
+            raise
+        except Exception as e:
+            if debugging():
+                raise
+            text = " ".join(str(e).split())[:300]
+            typer.echo(
+                f"earmark: internal error: {type(e).__name__}: {text} "
+                f"(run with --debug or {DEBUG_ENV}=1 for the traceback)",
+                err=True,
+            )
+            raise typer.Exit(1) from None
 
 
 def fail(message: str) -> typer.Exit:
@@ -38,10 +66,16 @@ app.add_typer(models_app, name="models")
 
 
 @app.callback()
-def _quiet_libraries() -> None:
+def _setup(
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"Show tracebacks of internal errors (or {DEBUG_ENV}=1).")
+    ] = False,
+) -> None:
     """The CLI prints results and one-line errors; libraries' own progress bars would garble them."""
     from transformers.utils import logging as hf_logging
 
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
 

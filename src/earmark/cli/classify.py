@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import AudioError, OptionError
-from ..results import TIMELINE_SUFFIXES
+from ..errors import OptionError
+from ..results import TIMELINE_SUFFIXES, Failure
 from ..tasks import TASKS
 from .app import app, fail
 from .options import Function, Pooling, TemplateOption
-from .output import Progress, print_prediction
+from .output import Progress, print_failures, print_prediction
 
 
 @app.command()
@@ -42,7 +41,11 @@ def classify(
     as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows: source,rank,label,score.")] = False,
-    device: Annotated[str, typer.Option(help="torch device.")] = "cpu",
+    device: Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:N or mps.")] = "cpu",
+    rescale: Annotated[
+        bool,
+        typer.Option(help="Divide float audio whose peak is far outside [-1, 1] by its peak instead of refusing it."),
+    ] = False,
 ) -> None:
     """Classify audio files and print the top labels."""
     from ..io.decode import expand_sources
@@ -67,7 +70,7 @@ def classify(
         "pooling": pooling.value if pooling else None,
         "restrict": tuple(x.strip() for x in languages.split(",")) if languages else None,
     }
-    changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size}
+    changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size, "rescale": rescale}
     if task is not None and task not in TASKS:
         raise OptionError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     ClassifyOptions(**changes)  # bad options fail before a model is loaded
@@ -83,16 +86,21 @@ def classify(
 
 
 def _print_results(classifier: Any, sources: list[str], options: Any, as_json, as_jsonl, as_csv, timeline) -> int:
-    failures: list[str] = []
+    """Print each result as it comes; a failed input is one stderr line and the run goes on.
+    Returns how many inputs failed (they are listed again at the end)."""
+    failures: list[Failure] = []
     single = len(sources) == 1
-    predictions = classifier.iter_classify(_decoded(sources, failures, single), options)
+    predictions = classifier.iter_classify(sources, options, errors="raise" if single else "yield")
     with Progress(len(sources), enabled=not single) as advance:
         if as_csv:
             typer.echo("source,rank,label,score")
         collected = []
         for prediction in predictions:
             advance()
-            if as_csv:
+            if isinstance(prediction, Failure):
+                failures.append(prediction)
+                typer.echo(f"earmark: error: {prediction.error}", err=True)
+            elif as_csv:
                 for rank, s in enumerate(prediction.scores, 1):
                     typer.echo(f"{json.dumps(prediction.source)},{rank},{json.dumps(s.label)},{s.score:.6f}")
             elif as_json:
@@ -101,22 +109,9 @@ def _print_results(classifier: Any, sources: list[str], options: Any, as_json, a
                 typer.echo(json.dumps(prediction.to_dict()))
             else:
                 print_prediction(prediction)
-            if timeline:
+            if timeline and not isinstance(prediction, Failure):
                 prediction.timeline.export(timeline)
     if as_json:
         typer.echo(json.dumps(collected[0].to_list() if single else [p.to_dict() for p in collected]))
+    print_failures(failures, len(sources))
     return len(failures)
-
-
-def _decoded(sources: list[str], failures: list[str], single: bool) -> Iterator:
-    """Decode each input; with several inputs a bad one is reported and skipped, not fatal."""
-    from ..io.decode import load_audio
-
-    for source in sources:
-        try:
-            yield load_audio(source)
-        except AudioError as e:
-            if single:
-                raise
-            failures.append(source)
-            typer.echo(f"earmark: error: {e}", err=True)

@@ -20,7 +20,7 @@ from .options import (
     SplitOption,
     StreamingOption,
 )
-from .output import Progress, print_comparison, print_report
+from .output import Progress, print_comparison, print_failures, print_report
 
 DataArgument = Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")]
 
@@ -81,6 +81,9 @@ def evaluate(
     if plot:
         plot_confusion(result, plot)
     print_report(result)
+    print_failures(list(result.failed), result.clips + result.failed_clips)
+    if result.failed_clips:
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -133,3 +136,7 @@ def compare(
     print_comparison(rows)
     if report:
         report.write_text(json.dumps([row.to_dict() for row in rows], indent=2))
+    failed = {f["key"]: f for row in rows for f in row.report.failed}  # a bad clip fails for every model
+    print_failures(list(failed.values()), len(clips))
+    if failed:
+        raise typer.Exit(2)

@@ -9,7 +9,15 @@ from typing import Any
 
 import typer
 
-__all__ = ["Progress", "print_comparison", "print_event", "print_prediction", "print_report", "size_text"]
+__all__ = [
+    "Progress",
+    "print_comparison",
+    "print_event",
+    "print_failures",
+    "print_prediction",
+    "print_report",
+    "size_text",
+]
 
 
 class Progress:
@@ -107,5 +115,18 @@ def print_report(result: Any) -> None:
     for label, m in result.per_class.items():
         table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
     console.print(table)
+    if result.failed_clips:
+        console.print(f"{result.failed_clips} clips could not be classified and are not in these figures")
     if result.unmatched_dataset_labels:
         console.print(f"dataset labels the model does not have: {', '.join(result.unmatched_dataset_labels)}")
+
+
+def print_failures(failures: list[Any], total: int) -> None:
+    """The inputs that failed, listed again at the end of a run (stderr), so none is missed in a long log."""
+    if not failures:
+        return
+    typer.echo(f"earmark: {len(failures)} of {total} inputs failed:", err=True)
+    for failure in failures:
+        source = failure.get("key") if isinstance(failure, dict) else failure.source
+        error = failure.get("error") if isinstance(failure, dict) else failure.error
+        typer.echo(f"  {error if source and str(source) in error else f'{source}: {error}'}", err=True)

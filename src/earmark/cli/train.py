@@ -12,7 +12,7 @@ from ..engines.head import OTHER
 from ..errors import OptionError
 from .app import app
 from .options import Head, LicenceOption, Mode
-from .output import Progress
+from .output import Progress, print_failures
 
 
 @app.command()
@@ -81,6 +81,10 @@ def train(
         f"({report.train_clips} train / {report.validation_clips} validation / {report.test_clips} test clips, "
         f"{report.seconds:.0f} s); model card: {out / 'README.md'}"
     )
+    failed = report.details.get("failed") or []
+    print_failures(failed, len(clips))
+    if failed:
+        raise typer.Exit(2)
 
 
 @app.command("train-keyword")

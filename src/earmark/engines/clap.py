@@ -6,6 +6,7 @@ Labels are bound to the classifier; their text embeddings are computed once per
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from .extractors import fixed_window_s, torch_size_bytes
 __all__ = ["DEFAULT_TEMPLATE", "ZeroShotClassifier"]
 
 DEFAULT_TEMPLATE = "This is a sound of {}."
+
+logger = logging.getLogger("earmark")
 
 
 class ZeroShotClassifier(Classifier):
@@ -76,6 +79,13 @@ class ZeroShotClassifier(Classifier):
             _text_cache=self._text_cache,
         )
 
+    @property
+    def max_text_tokens(self) -> int:
+        """Tokens a prompt may have: the text encoder's position table (less RoBERTa's padding offset)."""
+        text = self.model.config.text_config
+        positions = text.max_position_embeddings - (text.pad_token_id or 0) - 1
+        return max(8, min(positions, getattr(self.tokenizer, "model_max_length", positions) or positions))
+
     def text_embeddings(self) -> Any:
         """Normalised text embeddings of the bound labels, ``(labels, dim)``, computed once."""
         key = (self.template, self.labels)
@@ -83,7 +93,17 @@ class ZeroShotClassifier(Classifier):
             import torch
 
             prompts = [self.template.format(label) for label in self.labels]
-            tokens = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.model.device)
+            longest = self.max_text_tokens
+            lengths = [len(ids) for ids in self.tokenizer(prompts)["input_ids"]]
+            if max(lengths) > longest:  # positions past the text encoder's table would crash it
+                logger.warning(
+                    "%d label prompt(s) are longer than the text encoder's %d tokens and were cut to fit",
+                    sum(n > longest for n in lengths),
+                    longest,
+                )
+            tokens = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True, max_length=longest).to(
+                self.model.device
+            )
             with torch.inference_mode():
                 self._text_cache[key] = self.model.get_text_features(**tokens).pooler_output
         return self._text_cache[key]

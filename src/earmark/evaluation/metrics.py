@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..classifier import Classifier
-from ..errors import missing_extra
-from ..io.labelled import LabelledClip
+from ..errors import AudioError, missing_extra
+from ..io.clips import LabelledClip
+from ..journal import Journal
+from ..results import Failure
 
 __all__ = ["EvaluationReport", "evaluate", "match_labels", "normalize_label"]
 
@@ -58,6 +60,10 @@ class EvaluationReport:
     unmatched_dataset_labels: tuple[str, ...]
     seconds_per_clip: float
     clips_per_s: float
+    failed_clips: int = 0
+    """Clips that could not be decoded or classified: not in ``clips`` or any metric."""
+    failed: tuple[dict[str, str], ...] = ()
+    """Each failed clip: ``{"key", "error", "type"}``."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,36 +82,32 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 8,
 ) -> EvaluationReport:
-    """Evaluate ``classifier`` on ``clips``; with ``cache``, resume from and extend a JSONL of finished clips."""
-    done = _read_cache(cache)
+    """Evaluate ``classifier`` on ``clips``. A clip that cannot be decoded or classified is recorded in
+    the report's ``failed`` list and the run goes on; accuracy is over the clips that were scored.
+    With ``cache``, finished clips are kept in a resume journal bound to the model and settings."""
+    settings = {"model": classifier.identity, "top_k": TOP_K, "task": "evaluate"}
+    journal = Journal(cache, settings) if cache else None
+    done = journal.read() if journal else {}
     todo = [c for c in clips if c.key not in done]
-    start = time.perf_counter()
-    last = start
-    sink = open(cache, "a", encoding="utf-8") if cache else None  # noqa: SIM115 (closed below)
+    last = time.perf_counter()
     try:
-        for clip, prediction in zip(
-            todo, classifier.iter_classify((c.decode() for c in todo), top_k=TOP_K, batch_size=batch_size)
-        ):
+        results = classifier.iter_classify(todo, top_k=TOP_K, batch_size=batch_size, errors="yield")
+        for clip, result in zip(todo, results):
             now = time.perf_counter()
-            row = {"key": clip.key, "top": [s.label for s in prediction.scores], "seconds": now - last}
+            if isinstance(result, Failure):
+                row = {"key": clip.key, "error": result.error, "type": result.error_type}
+            else:
+                row = {"key": clip.key, "top": [s.label for s in result.scores], "seconds": now - last}
             last = now
             done[clip.key] = row
-            if sink:
-                sink.write(json.dumps(row) + "\n")
-                sink.flush()
+            if journal:
+                journal.append(row)
             if progress:
                 progress(len(done), len(clips))
     finally:
-        if sink:
-            sink.close()
+        if journal:
+            journal.close()
     return _report(classifier, clips, done, data, label_map)
-
-
-def _read_cache(cache: str | Path | None) -> dict[str, dict]:
-    if not cache or not Path(cache).exists():
-        return {}
-    rows = [json.loads(line) for line in Path(cache).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {row["key"]: row for row in rows}
 
 
 def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
@@ -119,6 +121,10 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
     if codes:  # datasets often name languages by code ("de"), models by name ("German")
         by_code = match_labels(codes, labels)
         mapping |= {label: by_code[code] for label, code in zip(classifier.labels, codes) if code in by_code}
+    failed = tuple(done[c.key] for c in clips if "error" in done[c.key])
+    clips = [c for c in clips if "error" not in done[c.key]]  # metrics are over the clips that were scored
+    if not clips:
+        raise AudioError(f"none of the {len(failed)} clips could be classified; first error: {failed[0]['error']}")
     truth = [c.label for c in clips]
     tops = [[mapping.get(label, OTHER) for label in done[c.key]["top"]] for c in clips]
     predicted = [top[0] if top else OTHER for top in tops]
@@ -140,4 +146,6 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
         unmatched_dataset_labels=tuple(label for label in labels if label not in mapping.values()),
         seconds_per_clip=seconds / len(clips),
         clips_per_s=len(clips) / seconds if seconds else 0.0,
+        failed_clips=len(failed),
+        failed=failed,
     )

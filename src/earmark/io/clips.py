@@ -27,6 +27,10 @@ class LabelledClip:
         """A stable id for resuming: the source and its part."""
         return self.source if self.start_s is None else f"{self.source}#{self.start_s}-{self.end_s}"
 
+    def to_audio(self) -> Audio:
+        """What ``earmark.load_audio`` calls for a clip: its audio, decoded when it is needed."""
+        return self.decode()
+
     def decode(self) -> Audio:
         """The clip's audio (its part of the file, if it has one) as an :class:`earmark.Audio`."""
         audio = load_audio(self.audio if self.audio is not None else self.source)

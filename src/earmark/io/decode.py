@@ -69,6 +69,8 @@ def load_audio(source: AudioInput, *, sample_rate: int | None = None, url_policy
         audio = decode_bytes(bytes(source), "<bytes>")
     elif hasattr(source, "read"):
         audio = decode_bytes(source.read(), getattr(source, "name", None) or "<file object>")
+    elif callable(getattr(source, "to_audio", None)):  # a labelled clip, decoded when it is needed
+        audio = source.to_audio()
     elif isinstance(source, Mapping):
         audio = _from_mapping(source)
     elif hasattr(source, "get_all_samples"):  # torchcodec AudioDecoder, as datasets>=4 returns

@@ -3,6 +3,7 @@ another fold reuses them, and an interrupted run resumes (the file is replaced a
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -10,22 +11,32 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.labelled import LabelledClip
+from ..errors import EarmarkError, OptionError
+from ..io.clips import LabelledClip
 
 __all__ = ["cache_file", "encode_clips"]
 
 SAVE_EVERY = 200  # clips between saves of a growing cache
 
+logger = logging.getLogger("earmark")
+
 
 def encode_clips(
     clips: Sequence[LabelledClip], encoder, cache: Path, progress: Callable[[int, int], None] | None = None
-) -> list[np.ndarray]:
-    """Frames for every clip, from the cache where it has them; new ones are added to it as they come."""
-    stored = dict(np.load(cache)) if cache.exists() else {}
+) -> tuple[list[np.ndarray | None], dict[str, str]]:
+    """Frames for every clip, from the cache where it has them; new ones are added to it as they come.
+    A clip that cannot be decoded gets None and its error (by key): it is left out, never fatal."""
+    stored = _load(cache)
+    failed: dict[str, str] = {}
     fresh = 0
     for n, clip in enumerate(clips, start=1):
         if clip.key not in stored:
-            stored[clip.key] = encoder.frames(clip.decode()).astype(np.float16)
+            try:
+                stored[clip.key] = encoder.frames(clip.decode()).astype(np.float16)
+            except EarmarkError as e:
+                failed[clip.key] = " ".join(str(e).split())
+                logger.warning("left out of training: %s", failed[clip.key])
+                continue
             fresh += 1
             if fresh % SAVE_EVERY == 0:  # resumable: an interrupted run keeps what it computed
                 _save(cache, stored)
@@ -33,7 +44,19 @@ def encode_clips(
             progress(n, len(clips))
     if fresh:
         _save(cache, stored)
-    return [stored[c.key].astype(np.float32) for c in clips]
+    return [stored[c.key].astype(np.float32) if c.key in stored else None for c in clips], failed
+
+
+def _load(cache: Path) -> dict[str, np.ndarray]:
+    if not cache.exists():
+        return {}
+    try:
+        with np.load(cache) as stored:
+            return dict(stored)
+    except (OSError, ValueError, EOFError) as e:
+        raise OptionError(
+            f"{cache}: the frame cache is damaged ({e}); delete it and the frames are computed again"
+        ) from e
 
 
 def cache_file(folder: Path, encoder: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -9,11 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from ..engines.head import OTHER
-from ..errors import OptionError
+from ..errors import EarmarkError, OptionError
 from ..io.labelled import LabelledClip
 from .train import TrainOptions, TrainReport, train_head
 
 __all__ = ["train_keyword"]
+
+logger = logging.getLogger("earmark")
 
 
 def train_keyword(
@@ -39,10 +42,17 @@ def train_keyword(
     if not positives or not negatives:
         raise OptionError(f"a keyword needs positive and negative audio; got {len(positives)} and {len(negatives)}")
     rng = np.random.default_rng(seed)
-    length_s = float(np.median([c.decode().duration_s for c in positives]))
+    durations = {c.key: _duration_s(c) for c in [*positives, *negatives]}  # None: unreadable, left out
+    positives = [c for c in positives if durations[c.key] is not None]
+    negatives = [c for c in negatives if durations[c.key] is not None]
+    if not positives or not negatives:
+        raise OptionError(
+            f"a keyword needs readable positive and negative audio; {len(positives)} and {len(negatives)}"
+        )
+    length_s = float(np.median([durations[c.key] for c in positives]))
     crops = []
     for clip in negatives:
-        duration = clip.decode().duration_s if clip.start_s is None else (clip.end_s or 0) - clip.start_s
+        duration = durations[clip.key]
         count = min(max_crops, max(1, math.ceil(duration / 5.0)))
         starts = [0.0] if duration <= length_s else rng.uniform(0, duration - length_s, count)
         offset = clip.start_s or 0.0
@@ -63,3 +73,13 @@ def train_keyword(
         window_s=round(length_s + 0.5, 2),
     )
     return train_head(clips, out, options, progress=progress)
+
+
+def _duration_s(clip: LabelledClip) -> float | None:
+    if clip.start_s is not None:
+        return (clip.end_s or 0) - clip.start_s
+    try:
+        return clip.decode().duration_s
+    except EarmarkError as e:
+        logger.warning("left out of training: %s", " ".join(str(e).split()))
+        return None

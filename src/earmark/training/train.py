@@ -121,17 +121,25 @@ def train_head(
     opts = (options or TrainOptions()).replace(**changes)
     started = time.perf_counter()
     out = Path(out)
-    split = split_clips(
-        clips, split_by=opts.split_by, test_groups=opts.test_groups, test_size=opts.test_size, seed=opts.seed
-    )
-    if opts.head == "logistic":  # no early stopping: it trains on the validation groups too
-        split = Split(split.train | split.validation, np.zeros(len(clips), bool), split.test, split.groups)
+
+    def split_of(kept: Sequence[LabelledClip]) -> Split:
+        return split_clips(
+            kept, split_by=opts.split_by, test_groups=opts.test_groups, test_size=opts.test_size, seed=opts.seed
+        )
+
+    split = split_of(clips)  # a bad --split-by fails now, not after minutes of encoding
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(opts.cache or out)
     cache.mkdir(parents=True, exist_ok=True)
     encoder_name = local_ref(opts.encoder)
-    frames = encode_clips(clips, load_encoder(encoder_name), cache_file(cache, encoder_name), progress)
+    encoded, failed = encode_clips(clips, load_encoder(encoder_name), cache_file(cache, encoder_name), progress)
+    if failed:  # clips that cannot be read are left out, and the split made without them
+        clips = [c for c, f in zip(clips, encoded) if f is not None]
+        split = split_of(clips)
+    frames = [f for f in encoded if f is not None]
     encoded_s = time.perf_counter() - started
+    if opts.head == "logistic":  # no early stopping: it trains on the validation groups too
+        split = Split(split.train | split.validation, np.zeros(len(clips), bool), split.test, split.groups)
     labels = np.array([c.label for c in clips])
     classes = sorted(set(labels))
     fit = ~split.test
@@ -147,6 +155,7 @@ def train_head(
     details = {
         "encode_seconds": round(encoded_s, 1),
         "fit_seconds": round(time.perf_counter() - started - encoded_s, 1),
+        "failed": [{"key": key, "error": error} for key, error in failed.items()],
     }
     if "epochs" in fitted:
         details |= {"epochs": fitted["epochs"], "stopped_at": fitted["stopped_at"], "refit": fitted["refit"]}

@@ -77,6 +77,10 @@ class WhisperLanguageClassifier(Classifier):
     def size_bytes(self) -> int:
         return self.backend.size_bytes
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        return super().identity | {"compute_type": self.backend.compute_type, "fast": self.fast, "vad": self.vad}
+
     def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
         """Windows as usual; with VAD on, windows with under 1 s of speech are skipped (no speech at
         all -> ``unknown``), and the windows of a long recording keep only their speech."""
@@ -137,6 +141,7 @@ class CT2Backend:
         except ImportError as e:
             raise missing_extra("ctranslate2", "whisper", "the CTranslate2 Whisper engine") from e
         self.path = path
+        self.compute_type = compute_type
         self._storage = ctranslate2.StorageView
         allowed = sorted(ctranslate2.get_supported_compute_types("cpu"))
         if compute_type not in allowed:
@@ -161,6 +166,7 @@ class TorchBackend:
     """transformers ``WhisperForConditionalGeneration``: encoder (positions sliced to the input), one decoder step."""
 
     engine = "transformers"
+    compute_type = "float32"
 
     def __init__(self, model: Any, lang_token_ids: Sequence[int], start_token_id: int) -> None:
         import torch
