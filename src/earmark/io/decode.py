@@ -34,7 +34,23 @@ ALLOWED = (
 )
 # The file types earmark picks out of a folder.
 AUDIO_SUFFIXES = frozenset(
-    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".webm", ".wma"}
+    {
+        ".wav",
+        ".rf64",
+        ".w64",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".aif",
+        ".aiff",
+        ".caf",
+        ".webm",
+        ".wma",
+    }
 )
 # libsndfile's log for a WAV/AIFF/RF64 whose header claims more bytes than the file holds.
 _HEADER_SHORT = re.compile(r"^\s*(data|SSND|RIFF|FORM|Riff size) : (\d+) \(should be (\d+)\)", re.MULTILINE)
@@ -42,6 +58,7 @@ _HEADER_SHORT = re.compile(r"^\s*(data|SSND|RIFF|FORM|Riff size) : (\d+) \(shoul
 _OGG_CUT = ("File ended unexpectedly", "lacks an end-of-stream bit", "Junk after the last page")
 # Decoded frames may fall this far short of a header's count (MP3 encoder delay and padding).
 SHORT_TOLERANCE_S = 0.1
+READ_BLOCK_FRAMES = 1 << 18
 _OS_ERRORS = {
     errno.ENOENT: "no such file",
     errno.EACCES: "permission denied",
@@ -124,12 +141,12 @@ def decode_bytes(data: bytes, name: str) -> Audio:
         f = sf.SoundFile(io.BytesIO(data))
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:  # a format libsndfile does not know: FFmpeg's turn
         logger.debug("libsndfile could not open %s (%s); trying FFmpeg", name, e)
-        return _decode_with_ffmpeg(data, name, str(e))
+        return _decode_with_ffmpeg(data, name, _first_line(e))
     with f:
         _check_not_truncated(f.extra_info, name)
         declared, rate = f.frames, f.samplerate
         try:  # the format is known: a failure now is damage, and FFmpeg must not paper over it
-            samples = f.read(dtype="float32", always_2d=True)
+            samples = _read_all(f)
         except (sf.LibsndfileError, RuntimeError) as e:
             raise AudioError(f"{name}: the {f.format} data is damaged or truncated ({e})") from e
     if samples.shape[0] == 0:
@@ -139,6 +156,15 @@ def decode_bytes(data: bytes, name: str) -> Audio:
             f"{name}: the file is truncated (its header promises {declared} frames, {samples.shape[0]} decoded)"
         )
     return Audio(samples.T, rate, name)
+
+
+def _read_all(f: Any) -> np.ndarray:
+    """Every frame there is, read in blocks: a damaged header may claim terabytes of frames, and
+    reading "all" at once would allocate for the claim instead of for the data."""
+    blocks = []
+    while len(block := f.read(READ_BLOCK_FRAMES, dtype="float32", always_2d=True)):
+        blocks.append(block)
+    return np.concatenate(blocks) if blocks else np.zeros((0, f.channels), np.float32)
 
 
 def _check_not_truncated(log: str, name: str) -> None:
@@ -169,10 +195,11 @@ def _decode_with_ffmpeg(data: bytes, name: str, why: str) -> Audio:
 
 
 def _first_line(error: Exception) -> str:
-    """The gist of a decoder error, without torchcodec's C++ source location."""
-    lines = str(error).strip().splitlines()
-    text = lines[-1] if lines else type(error).__name__
-    return re.sub(r"^.*\.cpp:\d+, ", "", text)[-200:]
+    """The gist of a decoder error: its first line, without a C++ source location or a bug-report URL."""
+    lines = [ln.strip() for ln in str(error).strip().splitlines() if ln.strip() and "://" not in ln]
+    text = lines[0] if lines else type(error).__name__
+    text = re.sub(r"^.*\.cpp:\d+, ", "", text)
+    return re.sub(r"Error opening <[^>]*>: ", "", text)[:200]
 
 
 def _from_decoder(decoder: Any, name: str) -> Audio:
@@ -199,8 +226,9 @@ def _from_mapping(item: Mapping) -> Audio:
 
 
 def audio_files(folder: Path) -> list[Path]:
-    """The audio files under a folder, recursively, sorted."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    """Everything under a folder, recursively and sorted, that is named as audio and is not a folder;
+    a broken link or a pipe with an audio name is kept, so a run reports it instead of skipping it."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and not p.is_dir())
 
 
 def expand_sources(items: list[str]) -> list[str]:

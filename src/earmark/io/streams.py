@@ -19,8 +19,11 @@ CHUNK_S = 0.08
 
 
 def file_chunks(path: str, chunk_s: float = CHUNK_S) -> Iterator[Audio]:
-    """A decoded file, pushed as a live stream would be, ``chunk_s`` at a time."""
-    audio = load_audio(path)
+    """A decoded file (checked as any model input is), pushed as a live stream would be, ``chunk_s`` at a time."""
+    from ..options import ClassifyOptions
+    from ..validate import check_audio
+
+    audio = check_audio(load_audio(path), ClassifyOptions())
     step = max(1, round(chunk_s * audio.sample_rate))
     for start in range(0, audio.num_frames, step):
         yield Audio(audio.samples[..., start : start + step], audio.sample_rate, audio.source)
