@@ -138,7 +138,7 @@ def decode_bytes(data: bytes, name: str) -> Audio:
     import soundfile as sf
 
     try:
-        f = sf.SoundFile(io.BytesIO(data))
+        f = sf.SoundFile(_Bytes(data))
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:  # a format libsndfile does not know: FFmpeg's turn
         logger.debug("libsndfile could not open %s (%s); trying FFmpeg", name, e)
         return _decode_with_ffmpeg(data, name, _first_line(e))
@@ -156,6 +156,17 @@ def decode_bytes(data: bytes, name: str) -> Audio:
             f"{name}: the file is truncated (its header promises {declared} frames, {samples.shape[0]} decoded)"
         )
     return Audio(samples.T, rate, name)
+
+
+class _Bytes(io.BytesIO):
+    """A damaged file can make libsndfile seek before its start: stay put instead of raising inside
+    libsndfile's callback (which can only print the error), and let the decoder report the damage."""
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return super().seek(offset, whence)
+        except ValueError:
+            return self.tell()
 
 
 def _read_all(f: Any) -> np.ndarray:
