@@ -1,11 +1,15 @@
-"""earmark vs transformers.pipeline: same model, same 64 files (32 x 1 s, 32 x 10 s), same run.
+"""earmark (torch, ONNX float32, ONNX int8) vs transformers.pipeline: same model, same 64 files
+(32 x 1 s, 32 x 10 s), same run.
 
 The models are full-size architectures (AST-base, wav2vec2-base) with random weights built from
 their configs: this machine cannot download checkpoints, and speed does not depend on the values
 of the weights. Top-1 agreement checks that both compute the same thing.
 
     .venv/bin/python benchmarks/bench_classify.py [--runs 3] [--models wav2vec2,ast] [--batch-size 8]
-        [--pipeline-batched]
+        [--engines torch,onnx,onnx-int8] [--pipeline-batched] [--flops]
+
+--flops also measures this CPU's float32 matmul peak (GFLOP/s, torch, all threads) and the GFLOP/s
+each earmark engine reaches on the 10 s clips (model FLOPs counted with torch's FlopCounterMode).
 
 earmark is timed on classify_many (batched); the pipeline as the seed calls it, one file at a time
 (and, with --pipeline-batched, with its own batch_size too). AST-base costs ~1.8 s per clip here
@@ -79,6 +83,8 @@ def main() -> None:
     parser.add_argument("--models", default="wav2vec2,ast")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--pipeline-batched", action="store_true", help="also time the pipeline with batch_size")
+    parser.add_argument("--engines", default="torch,onnx,onnx-int8", help="earmark engines to time")
+    parser.add_argument("--flops", action="store_true", help="matmul peak and GFLOP/s reached")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -90,27 +96,83 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; transformers {transformers.__version__}")
+    peak = matmul_peak_gflops() if args.flops else None
+    if peak:
+        print(f"float32 matmul peak (torch, 2048 x 2048, {torch.get_num_threads()} threads): {peak:.1f} GFLOP/s")
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("EARMARK_CACHE", str(Path(tmp) / "cache"))
         files = make_files(Path(tmp))
         for kind in args.models.split(","):
             model = build(kind, Path(tmp))
-            ours = earmark.load(model)
+            engines = {name: load_engine(earmark, model, name) for name in args.engines.split(",")}
             theirs = transformers.pipeline("audio-classification", model=model, device="cpu")
-            ours.classify(files[0]), theirs(files[0])  # warm-up
-            print(f"{kind}: {sum(p.numel() for p in ours.model.parameters()) / 1e6:.1f} M parameters", flush=True)
+            theirs(files[0])  # warm-up
+            for ours in engines.values():
+                ours.classify(files[0])
+            sizes = ", ".join(f"{name} {m.size_bytes / 1e6:.0f} MB" for name, m in engines.items())
+            print(f"{kind}: {sizes}", flush=True)
             for name, subset in (("1 s", files[:32]), ("10 s", files[32:])):
-                t_ours, p_ours = median_time(lambda: ours.classify_many(subset, batch_size=args.batch_size), args.runs)
-                t_one, p_one = median_time(lambda: [theirs(f) for f in subset], args.runs)
-                agree = np.mean([a.label == b[0]["label"] for a, b in zip(p_ours, p_one)])
                 n = len(subset)
-                line = (
-                    f"{kind:9s} {name:>4s} x{n}: earmark {n / t_ours:6.2f} clips/s | pipeline {n / t_one:6.2f} clips/s "
-                    f"| ratio {t_one / t_ours:.2f}x | top-1 agreement {agree:.0%}"
-                )
+                t_one, p_one = median_time(lambda: [theirs(f) for f in subset], args.runs)
+                line = f"{kind:9s} {name:>4s} x{n}: pipeline {n / t_one:6.2f} clips/s"
                 if args.pipeline_batched:
                     t_bat, _ = median_time(lambda: theirs(subset, batch_size=args.batch_size), args.runs)
-                    line += f" | pipeline batch_size={args.batch_size} {n / t_bat:6.2f} clips/s ({t_bat / t_ours:.2f}x)"
+                    line += f" (batch_size={args.batch_size}: {n / t_bat:6.2f})"
+                reference = None
+                for engine, ours in engines.items():
+                    t_ours, p_ours = median_time(
+                        lambda: ours.classify_many(subset, batch_size=args.batch_size), args.runs
+                    )
+                    reference = reference or p_ours
+                    agree = np.mean([a.label == b[0]["label"] for a, b in zip(p_ours, p_one)])
+                    line += (
+                        f" | earmark {engine} {n / t_ours:6.2f} clips/s = {t_one / t_ours:.2f}x"
+                        f" (top-1 = pipeline {agree:.0%})"
+                    )
+                    if peak and name == "10 s":
+                        reached = model_gflop(ours, subset[0]) * n / t_ours
+                        line += f" [{reached:.1f} GFLOP/s, {reached / peak:.0%} of peak]"
                 print(f"{line} | median of {args.runs}", flush=True)
+
+
+def load_engine(earmark, model: str, name: str):
+    engine, _, compute = name.partition("-")
+    return earmark.load(
+        model, engine="transformers" if engine == "torch" else engine, compute_type=compute or "float32"
+    )
+
+
+def matmul_peak_gflops(size: int = 2048, repeats: int = 20) -> float:
+    import time
+
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 * repeats / best / 1e9
+
+
+def model_gflop(classifier, path: str) -> float:
+    """FLOPs of one forward pass of the model on one clip, counted on the torch model."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers import AutoModelForAudioClassification
+
+    import earmark
+
+    network = AutoModelForAudioClassification.from_pretrained(classifier.name).eval()
+    audio = earmark.load_audio(path).mono().resample(classifier.sample_rate).samples
+    inputs = classifier.features([audio])
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        network(**inputs)
+    return counter.get_total_flops() / 1e9
 
 
 if __name__ == "__main__":

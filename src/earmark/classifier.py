@@ -80,6 +80,8 @@ class Classifier(ABC):
     sample_rate: int
     engine: str = "?"
     """The name of the engine that loaded it (``earmark.registry.engines()``)."""
+    compute_type: str = "float32"
+    """The numeric precision it runs in."""
     window_s: float | None = None
     multi_label: bool = False
     default_function: str | None = None

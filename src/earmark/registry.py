@@ -52,6 +52,8 @@ class LoadOptions:
     """Hub revision (branch, tag or commit)."""
     trust_remote_code: bool = False
     """Run a Hub model's own code; only for models you trust."""
+    threads: int | None = None
+    """CPU threads for engines that set them (ONNX Runtime; default: the physical cores)."""
 
     def __post_init__(self) -> None:
         check_device(self.device)
@@ -91,6 +93,8 @@ class Engine:
     loader: str
     description: str = ""
     zero_shot: bool = field(default=False)
+    auto: bool = True
+    """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
 
     def load(self, ref: str, options: LoadOptions) -> Classifier:
         if options.zero_shot and not self.zero_shot:
@@ -133,6 +137,13 @@ ENGINES: tuple[Engine, ...] = (
         "Whisper language ID on CTranslate2 (whisper-base offline, or a faster-whisper folder)",
     ),
 )
+ONNX = Engine(
+    "onnx",
+    _is_hub_id_or_folder,
+    "earmark.engines.onnx:load",
+    "transformers audio classifiers exported to ONNX Runtime (compute_type float32 or int8)",
+    auto=False,
+)
 FALLBACK = Engine(
     "transformers",
     lambda ref: ref == "whisper-base" or _is_hub_id_or_folder(ref),
@@ -157,7 +168,7 @@ def engines() -> tuple[Engine, ...]:
             logger.warning("engine entry point %r is a %s, not an earmark.registry.Engine", point.name, type(engine))
             continue
         found.append(engine)
-    return (*ENGINES, *found, FALLBACK)
+    return (*ENGINES, *found, ONNX, FALLBACK)
 
 
 def load(
@@ -170,6 +181,7 @@ def load(
     device: str = "cpu",
     revision: str | None = None,
     trust_remote_code: bool = False,
+    threads: int | None = None,
 ) -> Classifier:
     """Load a classifier once, to be called on any number of inputs.
 
@@ -177,8 +189,9 @@ def load(
     ``whisper-base`` (the offline Whisper base weights), ``wake-word/NAME`` or a ``.tflite`` file.
     ``labels`` (and ``template``, default ``"This is a sound of {}."``) bind free-text labels to a
     zero-shot CLAP model. ``engine`` picks an engine by name (``auto``: the first that claims the
-    model; e.g. ``transformers`` runs Whisper base on torch instead of CTranslate2), and
-    ``compute_type`` its precision. Remote code runs only when ``trust_remote_code=True``.
+    model; e.g. ``transformers`` runs Whisper base on torch instead of CTranslate2, ``onnx`` exports a
+    transformers classifier to ONNX Runtime), ``compute_type`` its precision (``int8`` for ct2 and
+    onnx), ``threads`` its CPU threads. Remote code runs only when ``trust_remote_code=True``.
     """
     table = engines()
     names = [e.name for e in table]
@@ -194,12 +207,14 @@ def load(
         device=device,
         revision=revision,
         trust_remote_code=trust_remote_code,
+        threads=threads,
     )
     ref = os.fspath(model)
     if ref in TASKS:
         ref = TASKS[ref].default_model
     for candidate in table:
-        if engine in (AUTO, candidate.name) and candidate.claims(ref):
+        chosen = candidate.name == engine or (engine == AUTO and candidate.auto)
+        if chosen and candidate.claims(ref):
             logger.debug("loading %r with the %s engine", ref, candidate.name)
             return candidate.load(ref, options)
     if engine != AUTO:

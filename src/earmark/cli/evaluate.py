@@ -11,7 +11,9 @@ import typer
 from ..errors import OptionError
 from .app import app
 from .options import (
+    ComputeTypeOption,
     ConfigOption,
+    EngineOption,
     LabelColumnOption,
     LabelPatternOption,
     LimitOption,
@@ -19,6 +21,8 @@ from .options import (
     ShuffleOption,
     SplitOption,
     StreamingOption,
+    ThreadsOption,
+    split_engine,
 )
 from .output import Progress, print_comparison, print_failures, print_report
 
@@ -53,6 +57,9 @@ def evaluate(
     config: ConfigOption = None,
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
+    engine: EngineOption = "auto",
+    compute_type: ComputeTypeOption = "float32",
+    threads: ThreadsOption = None,
 ) -> None:
     """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
     from ..evaluation import evaluate as run
@@ -70,7 +77,8 @@ def evaluate(
         hf=hf,
     )
     mapping = _read_label_map(label_map)
-    classifier = load(model)
+    ref, engine, compute_type = split_engine(model, engine, compute_type)
+    classifier = load(ref, engine=engine, compute_type=compute_type, threads=threads)
     if only_model_labels:
         known = set(match_labels(classifier.labels, sorted({c.label for c in clips}), mapping).values())
         clips = [c for c in clips if c.label in known][:limit]
@@ -89,7 +97,10 @@ def evaluate(
 @app.command()
 def compare(
     data: DataArgument,
-    model: Annotated[list[str], typer.Option("--model", "-m", help="Two or more models to compare.")],
+    model: Annotated[
+        list[str],
+        typer.Option("--model", "-m", help="Two or more models; MODEL@onnx-int8 runs one on another engine."),
+    ],
     label_pattern: LabelPatternOption = None,
     template: Annotated[str, typer.Option(help="Prompt for zero-shot models, with {} for the label.")] = (
         "This is a sound of {}."
@@ -106,6 +117,7 @@ def compare(
     config: ConfigOption = None,
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
+    threads: ThreadsOption = None,
 ) -> None:
     """Evaluate several models on the same clips and print one table, best first."""
     from ..evaluation.compare import METRICS, compare, keep_model_labels
@@ -116,7 +128,11 @@ def compare(
         raise OptionError(f"--sort {sort!r} is not allowed; use one of {', '.join(METRICS)}")
     hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
     clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
-    classifiers = [load(name) for name in model]  # each loaded once
+    classifiers = []  # each loaded once
+    for name in model:
+        ref, engine, compute_type = split_engine(name)
+        classifier = load(ref, engine=engine, compute_type=compute_type, threads=threads)
+        classifiers.append(classifier)
     if only_model_labels:
         clips = keep_model_labels(classifiers, clips)
     bars: list[Progress] = []  # one bar per model, named after it

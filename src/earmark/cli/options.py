@@ -72,3 +72,19 @@ PlotOption = Annotated[Optional[Path], typer.Option(help="Write a PNG picture he
 LicenceOption = Annotated[
     Optional[str], typer.Option(help="Licence of the training data, for the model card (default: found in DATA).")
 ]
+EngineOption = Annotated[
+    str, typer.Option(help="Engine: auto, or one by name (transformers, onnx, ct2, ...; earmark models engines).")
+]
+ComputeTypeOption = Annotated[str, typer.Option(help="Precision: float32, or int8 (onnx, ct2: faster).")]
+ThreadsOption = Annotated[Optional[int], typer.Option(min=1, help="CPU threads (onnx; default: physical cores).")]
+ENGINE_SUFFIXES = ("transformers", "onnx", "onnx-int8", "onnx-float32", "ct2", "ct2-int8", "ct2-float32")
+
+
+def split_engine(ref: str, engine: str = "auto", compute_type: str = "float32") -> tuple[str, str, str]:
+    """``MODEL@onnx-int8`` -> (MODEL, "onnx", "int8"): one model on several engines in one command.
+    Only known engine suffixes are split (``wake-word/alexa@micro`` is a model name)."""
+    base, at, suffix = ref.rpartition("@")
+    if not at or suffix not in ENGINE_SUFFIXES:
+        return ref, engine, compute_type
+    name, _, precision = suffix.partition("-")
+    return base, name, precision or "float32"

@@ -85,12 +85,13 @@ def print_comparison(rows: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("model", "accuracy", "macro-F1", "top-5", "clips/s", "size")
+    table = Table("model", "engine", "accuracy", "macro-F1", "top-5", "clips/s", "size")
     table.columns[0].overflow = "fold"
     for row in rows:
         result = row.report
         table.add_row(
             result.model,
+            f"{result.engine} {result.compute_type}",
             f"{result.accuracy:.1%}",
             f"{result.macro_f1:.3f}",
             f"{result.top5_accuracy:.1%}",

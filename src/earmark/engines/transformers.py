@@ -25,8 +25,11 @@ class TransformersClassifier(Classifier):
     engine = "transformers"
 
     def __init__(self, model: Any, feature_extractor: Any, *, name: str) -> None:
-        config = model.config
         self.model = model.eval()
+        self._configure(model.config, feature_extractor, name)
+
+    def _configure(self, config: Any, feature_extractor: Any, name: str) -> None:
+        """What the config and the feature extractor say: rate, window, labels, activation, batching."""
         self.feature_extractor = feature_extractor
         self.name = name
         self.sample_rate = int(feature_extractor.sampling_rate)
@@ -57,15 +60,17 @@ class TransformersClassifier(Classifier):
             out[indices] = self._forward_padded([clips[i] for i in indices])
         return out
 
-    def _forward_padded(self, clips: list[np.ndarray]) -> np.ndarray:
-        import torch
-
+    def features(self, clips: list[np.ndarray], tensors: str = "pt") -> Any:
+        """The feature extractor's inputs for a batch of clips."""
         # Fixed-window extractors pad to their own length; passing padding=True would
         # make Whisper's pad to the longest clip instead of 30 s.
         padding = {} if self.window_s is not None else {"padding": True}
-        inputs = self.feature_extractor(clips, sampling_rate=self.sample_rate, return_tensors="pt", **padding).to(
-            self.model.device
-        )
+        return self.feature_extractor(clips, sampling_rate=self.sample_rate, return_tensors=tensors, **padding)
+
+    def _forward_padded(self, clips: list[np.ndarray]) -> np.ndarray:
+        import torch
+
+        inputs = self.features(clips).to(self.model.device)
         with torch.inference_mode():
             logits = self.model(**inputs).logits
         return logits.float().cpu().numpy()

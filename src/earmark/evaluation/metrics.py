@@ -60,6 +60,8 @@ class EvaluationReport:
     unmatched_dataset_labels: tuple[str, ...]
     seconds_per_clip: float
     clips_per_s: float
+    engine: str = ""
+    compute_type: str = ""
     failed_clips: int = 0
     """Clips that could not be decoded or classified: not in ``clips`` or any metric."""
     failed: tuple[dict[str, str], ...] = ()
@@ -132,6 +134,8 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
     seconds = sum(done[c.key]["seconds"] for c in clips)
     return EvaluationReport(
         model=classifier.name,
+        engine=classifier.engine,
+        compute_type=classifier.compute_type,
         data=data,
         clips=len(clips),
         accuracy=float(accuracy_score(truth, predicted)),

@@ -61,6 +61,7 @@ class WhisperLanguageClassifier(Classifier):
 
         self.backend = backend
         self.engine = backend.engine
+        self.compute_type = backend.compute_type
         self.name = name
         self.fast = fast
         self.vad = vad
@@ -79,7 +80,7 @@ class WhisperLanguageClassifier(Classifier):
 
     @property
     def identity(self) -> dict[str, Any]:
-        return super().identity | {"compute_type": self.backend.compute_type, "fast": self.fast, "vad": self.vad}
+        return super().identity | {"compute_type": self.compute_type, "fast": self.fast, "vad": self.vad}
 
     def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
         """Windows as usual; with VAD on, windows with under 1 s of speech are skipped (no speech at
