@@ -158,10 +158,14 @@ class Classifier(ABC):
         *,
         sample_rate: int | None = None,
         progress: ProgressCallback | None = None,
+        errors: str = "raise",
         **changes: Any,
-    ) -> list[Prediction]:
-        """Classify many inputs, batched through the model; results keep the order of the inputs."""
-        return list(self.iter_classify(sources, options, sample_rate=sample_rate, progress=progress, **changes))
+    ) -> list[Prediction | Failure]:
+        """Classify many inputs, batched through the model; results keep the order of the inputs
+        (with ``errors="yield"``, a :class:`Failure` in a bad input's place)."""
+        return list(
+            self.iter_classify(sources, options, sample_rate=sample_rate, progress=progress, errors=errors, **changes)
+        )
 
     def iter_classify(
         self,

@@ -21,7 +21,13 @@ pytest.importorskip("matplotlib")
 def test_metrics_match_a_hand_computed_case():
     clips = [LabelledClip(f"{i}.wav", label) for i, label in enumerate("aabb")]
     done = {f"{i}.wav": {"top": top, "seconds": 0.5} for i, top in enumerate([["a"], ["b", "a"], ["b"], ["b"]])}
-    report = _report(SimpleNamespace(labels=("a", "b"), name="m", label_codes=None, engine="transformers", compute_type="float32"), clips, done, "d", None)
+    report = _report(
+        SimpleNamespace(labels=("a", "b"), name="m", label_codes=None, engine="transformers", compute_type="float32"),
+        clips,
+        done,
+        "d",
+        None,
+    )
     assert report.accuracy == 0.75 and report.top5_accuracy == 1.0
     assert report.per_class["a"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
     assert report.per_class["b"]["precision"] == pytest.approx(2 / 3) and report.per_class["b"]["recall"] == 1.0
@@ -132,7 +138,9 @@ def test_hub_dataset_offline_is_a_clear_error():
 
 
 def test_label_codes_match_dataset_labels():
-    model = SimpleNamespace(labels=("German", "English"), label_codes=("de", "en"), name="lid", engine="ct2", compute_type="float32")
+    model = SimpleNamespace(
+        labels=("German", "English"), label_codes=("de", "en"), name="lid", engine="ct2", compute_type="float32"
+    )
     clips = [LabelledClip("a.wav", "de"), LabelledClip("b.wav", "en")]
     done = {"a.wav": {"top": ["German"], "seconds": 1}, "b.wav": {"top": ["German", "English"], "seconds": 1}}
     report = _report(model, clips, done, "", None)

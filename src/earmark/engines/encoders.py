@@ -58,7 +58,7 @@ class Encoder:
         raise NotImplementedError
 
     def frame_stream(self) -> FrameStream | None:
-        """The encoder as a stream of frames, for encoders that can (openWakeWord); else None."""
+        """The encoder as a new stream of frames (its own state), for encoders that can (openWakeWord); else None."""
         return None
 
     def embed(self, audio: Audio) -> np.ndarray:
@@ -81,7 +81,10 @@ class OpenWakeWordEncoder(Encoder):
         return self.front.push(np.concatenate([pad, samples, pad]))
 
     def frame_stream(self) -> FrameStream:
-        return self.front
+        """A new front end: each stream keeps its own state."""
+        from .wakeword.openwakeword import OpenWakeWordFrontEnd
+
+        return OpenWakeWordFrontEnd()
 
 
 class WhisperEncoder(Encoder):

@@ -27,9 +27,18 @@ class VadOptions:
     """Padding kept around each speech region."""
 
 
+def silero_model(*, shared: bool = True):
+    """Silero VAD's ONNX model: one shared per process (for whole files), or a new one (a stream's,
+    whose recurrent state must not mix with another's)."""
+    return _shared_model() if shared else _new_model()
+
+
 @cache
-def silero_model():
-    """Silero VAD's ONNX model, loaded once per process."""
+def _shared_model():
+    return _new_model()
+
+
+def _new_model():
     try:
         from silero_vad import load_silero_vad
     except ImportError as e:

@@ -17,7 +17,7 @@ class VadGate:
     KEEP_S = 10.0
 
     def __init__(self) -> None:
-        self.model = silero_model()
+        self.model = silero_model(shared=False)  # its recurrent state is this stream's alone
         self.model.reset_states()
         self.pending = np.zeros(0, np.float32)
         self.probs: list[float] = []

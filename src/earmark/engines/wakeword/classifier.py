@@ -29,9 +29,10 @@ class WakeWordClassifier(Classifier):
     multi_label = True
     default_function = "none"  # scores are already probabilities, one per wake word
 
-    def __init__(self, scorers: Sequence[Any], *, name: str) -> None:
+    def __init__(self, names: Sequence[str], *, name: str) -> None:
         self.name = name
-        self.scorers = list(scorers)
+        self.names = list(names)
+        self.scorers = _scorers(self.names)
         self._labels = tuple(label for s in self.scorers for label in s.labels)
 
     @property
@@ -43,10 +44,9 @@ class WakeWordClassifier(Classifier):
         return sum(s.size_bytes for s in self.scorers)
 
     def frame_scorers(self, *, hop_s: float = 0.1) -> list[FrameScorer]:
-        """The models' own scorers (openWakeWord: 80 ms frames; microWakeWord: 10 ms); ``hop_s`` does not apply."""
-        for scorer in self.scorers:
-            scorer.reset()
-        return list(self.scorers)
+        """New scorers of the models' own (openWakeWord: 80 ms frames; microWakeWord: 10 ms), so every
+        stream has its own state; ``hop_s`` does not apply."""
+        return _scorers(self.names)
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         pad = np.zeros(SAMPLE_RATE, np.float32)
@@ -66,13 +66,16 @@ def load(ref: str, options: Any = None) -> WakeWordClassifier:
     """The wake-word engine's loader: ``wake-word/NAME`` (openWakeWord: alexa, hey_jarvis, hey_mycroft,
     hey_rhasspy, ok_nabu) or ``wake-word/NAME@micro`` (microWakeWord: alexa, hey_jarvis, hey_mycroft,
     okay_nabu); several joined with commas share one front end."""
-    from .microwakeword import MicroWakeWordScorer
-    from .openwakeword import OpenWakeWordScorer
-
     models = [part.strip() for part in ref.split(",")]
     if not all(m.startswith(PREFIX) and len(m) > len(PREFIX) for m in models):
         raise OptionError(f"wake-word models are named wake-word/NAME or wake-word/NAME@micro; got {models}")
-    words = [m[len(PREFIX) :] for m in models]
+    return WakeWordClassifier([m[len(PREFIX) :] for m in models], name=",".join(models))
+
+
+def _scorers(words: Sequence[str]) -> list[Any]:
+    from .microwakeword import MicroWakeWordScorer
+    from .openwakeword import OpenWakeWordScorer
+
     oww = [w for w in words if not w.endswith(MICRO_SUFFIX)]
     micro = [w.removesuffix(MICRO_SUFFIX) for w in words if w.endswith(MICRO_SUFFIX)]
     scorers: list[Any] = []
@@ -80,4 +83,4 @@ def load(ref: str, options: Any = None) -> WakeWordClassifier:
         scorers.append(OpenWakeWordScorer(oww))
     if micro:
         scorers.append(MicroWakeWordScorer(micro))
-    return WakeWordClassifier(scorers, name=",".join(models))
+    return scorers

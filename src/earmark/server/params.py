@@ -1,0 +1,77 @@
+"""Request parameters: the Hugging Face Inference API's ``parameters`` (and query strings) -> earmark options."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from ..errors import AudioError, EarmarkError
+from ..options import ClassifyOptions
+
+__all__ = ["PARAMETERS", "ParameterError", "classify_options", "read_json_inputs"]
+
+# parameter -> how to read it from a string (query strings and form fields are text)
+PARAMETERS = {
+    "top_k": int,
+    "function_to_apply": str,
+    "threshold": float,
+    "window_s": float,
+    "hop_s": float,
+    "pooling": str,
+    "abstain_below": float,
+    "candidate_labels": None,  # a list, or "a,b" in a query string
+    "hypothesis_template": str,
+    "return_timeline": None,
+}
+
+
+class ParameterError(EarmarkError, ValueError):
+    """A request parameter that is unknown or has a bad value (HTTP 422)."""
+
+
+def read_json_inputs(body: bytes) -> tuple[bytes, dict[str, Any]]:
+    """``{"inputs": "<base64 audio>", "parameters": {...}}`` -> (audio bytes, parameters)."""
+    try:
+        payload = json.loads(body)
+    except ValueError as e:
+        raise ParameterError(f"the body is not valid JSON ({e})") from e
+    if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), str):
+        raise ParameterError('send {"inputs": "<base64-encoded audio>", "parameters": {...}}')
+    text = payload["inputs"].strip()
+    if text.startswith(("http://", "https://", "file:", "/")):
+        raise AudioError("inputs is a URL or a path; this server does not fetch them: send the audio, base64-encoded")
+    try:
+        data = base64.b64decode(text.split(",", 1)[1] if text.startswith("data:") else text, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise AudioError(f"inputs is not base64-encoded audio ({e})") from e
+    parameters = payload.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise ParameterError(f"parameters must be an object; got {type(parameters).__name__}")
+    return data, parameters
+
+
+def classify_options(classifier: Any, params: dict[str, Any]) -> tuple[ClassifyOptions, Any, Any, bool]:
+    """(options, zero-shot labels, template, return_timeline) from request parameters."""
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ParameterError(f"unknown parameters {unknown}; allowed: {sorted(PARAMETERS)}")
+    changes: dict[str, Any] = {}
+    try:
+        for name, read in PARAMETERS.items():
+            if read is not None and params.get(name) not in (None, ""):
+                changes[name] = read(params[name])
+    except (TypeError, ValueError) as e:
+        raise ParameterError(f"a parameter has a bad value ({e})") from e
+    labels = params.get("candidate_labels")
+    if isinstance(labels, str):
+        labels = [x.strip() for x in labels.split(",")]
+    template = changes.pop("hypothesis_template", None)
+    if labels is not None and not classifier.zero_shot:
+        raise ParameterError("candidate_labels are only for zero-shot (CLAP) models; this model has fixed labels")
+    if classifier.zero_shot and labels is None and not classifier.labels_bound:
+        raise ParameterError("this zero-shot model needs candidate_labels")
+    timeline = str(params.get("return_timeline", "")).lower() in ("1", "true", "yes")
+    options = classifier.default_options.replace(**changes)
+    return options, tuple(labels) if labels else None, template, timeline
