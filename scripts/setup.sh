@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Set up everything earmark needs on a fresh Debian machine: FFmpeg's shared libraries
-# (for torchcodec / datasets audio), a virtual environment in .venv, and earmark with its extras.
+# Set up everything earmark needs on a fresh Debian machine: FFmpeg, chromium, a virtual environment
+# in .venv, and earmark with its extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so'; then
+# Debian packages: FFmpeg's libraries (torchcodec) and binary (test inputs), chromium (the browser
+# test of earmark serve's page drives it with Playwright; Playwright's own browser download is not used).
+NEED=""
+ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so' || NEED="$NEED ffmpeg"
+command -v chromium >/dev/null || NEED="$NEED chromium"
+if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $NEED >/dev/null \
+    || echo "setup: could not install$NEED; tests that need them skip" >&2
 fi
 
 PYTHON="${PYTHON:-python3}"
