@@ -17,7 +17,9 @@ import earmark
 from synthetic import shared_path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
 ARTIFACTS = Path(os.environ.get("EARMARK_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
@@ -31,7 +33,9 @@ def free_port():
 def server(model_dir):
     port = free_port()
     models = ["--model", "alexa=wake-word/alexa", "--model", f"tiny={model_dir('ast')}"]
-    process = subprocess.Popen([sys.executable, "-m", "earmark", "serve", *models, "--port", str(port)], stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "earmark", "serve", *models, "--port", str(port)], stderr=subprocess.DEVNULL
+    )
     import httpx
 
     deadline = time.monotonic() + 120

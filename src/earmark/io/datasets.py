@@ -17,7 +17,7 @@ def load_hf(
     config: str | None = None,
     split: str = "train",
     streaming: bool = False,
-    label_column: str = "label",
+    label_column: str | None = "label",
     audio_column: str = "audio",
     limit: int | None = None,
     shuffle: bool = False,
@@ -42,7 +42,7 @@ def load_hf(
     except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError) as e:
         raise ModelError(f"dataset {name!r} could not be loaded (offline, or no such dataset/split?): {e}") from e
     features = rows.features or {}
-    for column in (label_column, audio_column):
+    for column in [c for c in (label_column, audio_column) if c]:
         if features and column not in features:
             raise OptionError(f"dataset {name!r} has no column {column!r}; columns: {sorted(features)}")
     if shuffle:
@@ -53,7 +53,7 @@ def load_hf(
     return [
         LabelledClip(
             f"{name}#{split}#{i}",
-            str(names(row[label_column]) if names else row[label_column]),
+            "" if not label_column else str(names(row[label_column]) if names else row[label_column]),
             audio=row[audio_column],
         )
         for i, row in enumerate(rows)

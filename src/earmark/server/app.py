@@ -86,6 +86,7 @@ def create_app(models: list[ServedModel], settings: ServeSettings | None = None)
             max_queue=settings.max_queue,
             observe=lambda size, name=served.name: metrics.batch_size.labels(name).observe(size),
         )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> Any:
         yield

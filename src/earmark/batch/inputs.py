@@ -1,0 +1,82 @@
+"""What a batch job reads: files, folders (recursive), globs, CSV/JSONL manifests, ``hf:`` datasets."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import OptionError
+from ..io.decode import AUDIO_SUFFIXES, audio_files
+
+__all__ = ["Item", "list_inputs"]
+
+MANIFESTS = (".csv", ".jsonl")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input: its key in the table (a path, or ``hf:ID#split#i``) and what to decode."""
+
+    key: str
+    source: Any = None  # None: the key is a path
+
+    @property
+    def audio_source(self) -> Any:
+        return self.key if self.source is None else self.source
+
+
+def list_inputs(data: list[str], *, hf: dict[str, Any] | None = None) -> list[Item]:
+    """Every input, in a stable order (folders sorted), each once."""
+    items: list[Item] = []
+    for entry in data:
+        if entry.startswith("hf:"):
+            items += _dataset(entry, hf or {})
+            continue
+        path = Path(entry)
+        if path.is_dir():
+            found = audio_files(path)
+            if not found:
+                raise OptionError(f"{entry}: directory holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
+            items += [Item(str(p)) for p in found]
+        elif path.suffix.lower() in MANIFESTS and path.is_file():
+            items += [Item(p) for p in _manifest(path)]
+        elif any(ch in entry for ch in "*?["):
+            matched = sorted(glob.glob(entry, recursive=True))
+            if not matched:
+                raise OptionError(f"{entry}: the pattern matches no files")
+            items += [Item(p) for p in matched if Path(p).suffix.lower() in AUDIO_SUFFIXES]
+        else:
+            items.append(Item(entry))  # a file (or a missing one: it becomes an error row)
+    seen: set[str] = set()
+    return [i for i in items if not (i.key in seen or seen.add(i.key))]
+
+
+def _manifest(path: Path) -> list[str]:
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        try:
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except ValueError as e:
+            raise OptionError(f"{path}: not a JSONL manifest ({e})") from e
+    paths = []
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or not row.get("path"):
+            raise OptionError(f"{path}: row {n} has no 'path'")
+        source = Path(row["path"])
+        paths.append(str(source if source.is_absolute() else path.parent / source))
+    return paths
+
+
+def _dataset(entry: str, hf: dict[str, Any]) -> list[Item]:
+    from ..io.datasets import load_hf
+
+    name = entry[len("hf:") :]
+    chosen = {k: v for k, v in hf.items() if k in ("config", "split", "streaming", "audio_column")}
+    clips = load_hf(name, **chosen, label_column=None)  # a batch job needs the audio, not labels
+    return [Item(c.source, c.audio) for c in clips]

@@ -1,0 +1,220 @@
+"""A batch job: inputs -> chunks -> shards -> one table.
+
+Kill-safe by construction: each chunk of finished inputs is written as a shard (atomically, with
+``os.replace``) and only then recorded in the journal (``OUT.parts/journal.jsonl``, bound to a
+fingerprint of the model and every option that changes results). A rerun of the same command reads
+the journal, drops shards it does not list (written just before a kill), and does only what is left;
+nothing is lost and nothing is done twice. The table is merged from the shards, in input order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import OptionError
+from ..journal import Journal, file_signature
+from ..options import ClassifyOptions
+from .inputs import Item, list_inputs
+from .table import export_labels, rows_of, write_table
+
+__all__ = ["BatchOptions", "BatchSummary", "run_batch"]
+
+logger = logging.getLogger("earmark")
+
+Progress = Callable[["BatchSummary"], None]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """One batch job."""
+
+    model: str
+    """Anything ``earmark.load`` takes."""
+    engine: str = "auto"
+    compute_type: str = "float32"
+    labels: tuple[str, ...] | None = None
+    """Zero-shot labels (CLAP)."""
+    template: str | None = None
+    classify: ClassifyOptions = field(default_factory=ClassifyOptions)
+    workers: int = 1
+    """Local processes, each with the model loaded once; or Ray actors with ``ray``."""
+    chunk: int = 16
+    """Inputs per shard (and per task): what a kill can cost at most, per worker."""
+    ray: bool = False
+    address: str | None = None
+    """A Ray cluster (``auto``, ``ray://host:port``); None starts a local one."""
+    cpus_per_worker: float = 1.0
+    export: str | None = None
+    """``raven`` or ``audacity``: a label file per input, beside the table."""
+    restart: bool = False
+    """Start over even when a journal with other settings is there."""
+    hf: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.chunk < 1:
+            raise OptionError(f"workers and chunk must be >= 1; got {self.workers}, {self.chunk}")
+
+    def settings(self) -> dict[str, Any]:
+        """Everything that changes the table: the journal's fingerprint is taken over this."""
+        return {
+            "model": self.model,
+            "files": file_signature(self.model),
+            "engine": self.engine,
+            "compute_type": self.compute_type,
+            "labels": list(self.labels) if self.labels else None,
+            "template": self.template,
+            "options": {k: v for k, v in asdict(self.classify).items() if k not in ("readahead", "batch_size")},
+        }
+
+    def load(self, threads: int | None = None) -> Any:
+        from ..registry import load
+
+        return load(
+            self.model,
+            engine=self.engine,
+            compute_type=self.compute_type,
+            labels=list(self.labels) if self.labels else None,
+            template=self.template,
+            threads=threads,
+        )
+
+
+@dataclass
+class BatchSummary:
+    files: int = 0
+    done: int = 0
+    errors: int = 0
+    audio_s: float = 0.0
+    wall_s: float = 0.0
+    resumed: int = 0
+    """Inputs a previous run had finished."""
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.wall_s / self.audio_s if self.audio_s else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {
+            "audio_hours": self.audio_s / 3600,
+            "x_real_time": 1 / self.real_time_factor if self.audio_s and self.wall_s else 0.0,
+        }
+
+
+def classify_chunk(classifier: Any, items: Sequence[Item], options: ClassifyOptions) -> list[dict[str, Any]]:
+    """The table rows of a chunk of inputs (a bad input is an error row, never a stop)."""
+    results = classifier.classify_many([i.audio_source for i in items], options, errors="yield")
+    return [row for item, result in zip(items, results) for row in rows_of(item.key, result)]
+
+
+def run_batch(
+    data: Sequence[str], out: str | os.PathLike, options: BatchOptions, *, progress: Progress | None = None
+) -> BatchSummary:
+    """Classify every input into ``out`` (.parquet, .jsonl or .csv); resumes a killed run."""
+    started = time.perf_counter()
+    out = Path(out)
+    parts = out.with_name(out.name + ".parts")
+    items = list_inputs(list(data), hf=options.hf)
+    if not items:
+        raise OptionError("no inputs to classify")
+    journal = _journal(parts, options)
+    shards = journal.read()
+    _drop_orphans(parts, shards)
+    done = {key for entry in shards.values() for key in entry["keys"]}
+    todo = [i for i in items if i.key not in done]
+    summary = BatchSummary(files=len(items), done=len(items) - len(todo), resumed=len(items) - len(todo))
+    chunks = [todo[i : i + options.chunk] for i in range(0, len(todo), options.chunk)]
+    if any(i.source is not None for i in items) and (options.workers > 1 or options.ray):
+        raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
+    runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks
+    number = len(shards)
+    try:
+        for chunk, rows in runner(chunks, options):
+            number += 1
+            name = f"shard-{number:06d}.jsonl"
+            _write_atomic(parts / name, "".join(json.dumps(r) + "\n" for r in rows))
+            journal.append({"key": name, "keys": [i.key for i in chunk]})  # recorded only once it is on disk
+            summary.done += len(chunk)
+            summary.errors += sum(1 for r in rows if r["error"])
+            summary.audio_s += sum(r["end_s"] or 0.0 for r in rows if r["level"] == "file" and r["rank"] == 1)
+            summary.wall_s = time.perf_counter() - started
+            if progress:
+                progress(summary)
+    finally:
+        journal.close()
+    rows = _merge(parts, journal, items)
+    summary.errors = sum(1 for r in rows if r["error"])
+    metadata = {"settings": options.settings(), "columns": list(rows[0]) if rows else [], "files": len(items)}
+    write_table(rows, out, metadata)
+    if options.export:
+        export_labels(
+            [r for r in rows if not r["error"]], out.with_name(out.stem + f".{options.export}"), options.export
+        )
+    summary.wall_s = time.perf_counter() - started
+    return summary
+
+
+def _journal(parts: Path, options: BatchOptions) -> Journal:
+    journal = Journal(parts / "journal.jsonl", options.settings())
+    if options.restart and parts.exists():
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True, exist_ok=True)
+    try:
+        journal.read()
+    except OptionError as e:
+        raise OptionError(f"{e} (or pass --restart)") from e
+    return journal
+
+
+def _drop_orphans(parts: Path, shards: dict[str, Any]) -> None:
+    """A shard on disk that the journal does not list was written just before a kill: done again."""
+    for path in parts.glob("shard-*.jsonl"):
+        if path.name not in shards:
+            path.unlink()
+    for path in parts.glob("*.partial"):
+        path.unlink()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(partial, path)
+
+
+def _merge(parts: Path, journal: Journal, items: list[Item]) -> list[dict[str, Any]]:
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for name in journal.read():
+        for line in (parts / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            by_key.setdefault(row["path"], []).append(row)
+    return [row for item in items for row in by_key.get(item.key, [])]
+
+
+def _local_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:
+    if not chunks:
+        return
+    classifier = options.load()
+    for chunk in chunks:
+        yield chunk, classify_chunk(classifier, chunk, options.classify)
+
+
+def _process_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:
+    from .workers import process_chunks
+
+    yield from process_chunks(chunks, options)
+
+
+def _ray_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:
+    from .on_ray import ray_chunks
+
+    yield from ray_chunks(chunks, options)

@@ -1,0 +1,116 @@
+"""The batch table: one long table, the same columns in every format, and the per-file exports.
+
+Columns: ``path``, ``level`` (``file`` for the pooled prediction, ``segment`` for timeline windows),
+``start_s``, ``end_s``, ``rank`` (1..k), ``label``, ``score``, ``code`` (when the model has codes),
+``error`` (set, with the prediction columns empty, on the one row of a file that failed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import OptionError, missing_extra
+from ..results import Failure, Prediction
+
+__all__ = ["COLUMNS", "FORMATS", "export_labels", "rows_of", "write_table"]
+
+COLUMNS = ("path", "level", "start_s", "end_s", "rank", "label", "score", "code", "error")
+FORMATS = (".parquet", ".jsonl", ".csv")
+EXPORTS = ("raven", "audacity")
+
+
+def _row(path: str, level: str, start: Any, end: Any, rank: Any, label: Any, score: Any, code: Any, error: Any):
+    return dict(zip(COLUMNS, (path, level, start, end, rank, label, score, code, error)))
+
+
+def rows_of(key: str, result: Prediction | Failure) -> list[dict[str, Any]]:
+    """The table rows of one input: its ranked labels, then its timeline's; or one error row."""
+    if isinstance(result, Failure):
+        return [_row(key, "file", None, None, None, None, None, None, result.error)]
+    rows = [
+        _row(key, "file", 0.0, result.duration_s, rank, s.label, float(s.score), s.code, None)
+        for rank, s in enumerate(result.scores, start=1)
+    ]
+    for segment in result.timeline:
+        rows += [
+            _row(key, "segment", segment.start_s, segment.end_s, rank, s.label, float(s.score), s.code, None)
+            for rank, s in enumerate(segment.scores, start=1)
+        ]
+    return rows
+
+
+def write_table(rows: Iterable[dict[str, Any]], path: Path, metadata: dict[str, Any]) -> None:
+    """Write the table atomically in the format the suffix names; metadata goes into the Parquet
+    file's key-value metadata, or a ``.meta.json`` beside a JSONL/CSV table."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise OptionError(f"output {path.name!r}: unknown format; use one of {', '.join(FORMATS)}")
+    rows = list(rows)
+    partial = path.with_name(path.name + ".partial")
+    if suffix == ".parquet":
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as e:
+            raise missing_extra("pyarrow", "batch", "Parquet output") from e
+        schema = pa.schema(
+            [
+                ("path", pa.string()),
+                ("level", pa.string()),
+                ("start_s", pa.float64()),
+                ("end_s", pa.float64()),
+                ("rank", pa.int32()),
+                ("label", pa.string()),
+                ("score", pa.float64()),
+                ("code", pa.string()),
+                ("error", pa.string()),
+            ],
+            metadata={"earmark": json.dumps(metadata)},
+        )
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), partial)
+    elif suffix == ".jsonl":
+        partial.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+        partial.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(partial, path)
+    if suffix != ".parquet":
+        (path.with_name(path.name + ".meta.json")).write_text(json.dumps(metadata, indent=2))
+
+
+def export_labels(rows: list[dict[str, Any]], folder: Path, kind: str) -> int:
+    """Per input file, a Raven selection table or an Audacity label track of its top label per
+    segment (its file-level label where it has no timeline). Returns the number of files written."""
+    if kind not in EXPORTS:
+        raise OptionError(f"--export {kind!r} is not allowed; use one of {', '.join(EXPORTS)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["rank"] == 1:
+            by_path.setdefault(row["path"], []).append(row)
+    written = 0
+    for path, picked in by_path.items():
+        segments = [r for r in picked if r["level"] == "segment"] or [r for r in picked if r["level"] == "file"]
+        stem = Path(path).stem or "input"
+        if kind == "audacity":
+            text = "".join(f"{r['start_s']:.3f}\t{r['end_s']:.3f}\t{r['label']}\n" for r in segments)
+            (folder / f"{stem}.txt").write_text(text, encoding="utf-8")
+        else:
+            header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLabel\tCode\tConfidence\tBegin Path\n"
+            lines = [
+                f"{n}\tSpectrogram 1\t1\t{r['start_s']:.3f}\t{r['end_s']:.3f}\t{r['label']}\t{r['code'] or ''}\t"
+                f"{r['score']:.4f}\t{path}\n"
+                for n, r in enumerate(segments, start=1)
+            ]
+            (folder / f"{stem}.selection.table.txt").write_text(header + "".join(lines), encoding="utf-8")
+        written += 1
+    return written

@@ -1,0 +1,42 @@
+"""Local worker processes: each loads the model once and classifies whole chunks; the parent writes
+the shards in order. Threads are split between the workers, so N workers use the cores once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from .inputs import Item
+
+__all__ = ["process_chunks", "threads_per_worker"]
+
+_state: dict[str, Any] = {}
+
+
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _start(options: Any, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    _state["options"] = options
+    _state["classifier"] = options.load(threads=threads)
+
+
+def _classify(chunk: list[Item]) -> list[dict[str, Any]]:
+    from .run import classify_chunk
+
+    return classify_chunk(_state["classifier"], chunk, _state["options"].classify)
+
+
+def process_chunks(chunks: list[list[Item]], options: Any) -> Iterator[tuple[list[Item], list[dict[str, Any]]]]:
+    if not chunks:
+        return
+    threads = threads_per_worker(options.workers)
+    context = multiprocessing.get_context("spawn")  # no forked torch or thread pools
+    with context.Pool(options.workers, initializer=_start, initargs=(options, threads)) as pool:
+        yield from zip(chunks, pool.imap(_classify, chunks))

@@ -1,0 +1,129 @@
+"""``earmark batch``: a whole corpus into one table, resumable and parallel."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .options import ComputeTypeOption, EngineOption, TemplateOption, split_engine
+
+logger = logging.getLogger("earmark")
+
+
+@app.command()
+def batch(
+    data: Annotated[list[str], typer.Argument(help="Files, folders (recursive), globs, CSV/JSONL manifests, hf:ID.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model directory, Hub id, task; MODEL@onnx-int8.")],
+    out: Annotated[Path, typer.Option(help="The table: .parquet (default format), .jsonl or .csv.")] = Path(
+        "earmark.parquet"
+    ),
+    engine: EngineOption = "auto",
+    compute_type: ComputeTypeOption = "float32",
+    labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
+    template: TemplateOption = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels per file and per segment.")] = 5,
+    threshold: Annotated[Optional[float], typer.Option(help="Drop labels scoring below this.")] = None,
+    window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s): segment rows.")] = None,
+    hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
+    workers: Annotated[int, typer.Option(min=1, help="Processes (or Ray actors), each with the model once.")] = 1,
+    chunk: Annotated[int, typer.Option(min=1, help="Files per shard: the most a kill can cost, per worker.")] = 16,
+    use_ray: Annotated[bool, typer.Option("--ray", help="Run on a Ray cluster (pip install 'earmark[ray]').")] = False,
+    address: Annotated[
+        Optional[str], typer.Option(help="Ray cluster: auto or ray://host:port (default: a local one).")
+    ] = None,
+    cpus_per_worker: Annotated[float, typer.Option(min=0.1, help="Ray: CPUs per actor.")] = 1.0,
+    export: Annotated[Optional[str], typer.Option(help="Also write per-file labels: raven or audacity.")] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Start over instead of refusing a journal with other settings.")
+    ] = False,
+    split: Annotated[str, typer.Option(help="hf: data: the split.")] = "train",
+    streaming: Annotated[bool, typer.Option(help="hf: data: stream rows.")] = False,
+) -> None:
+    """Classify a whole corpus into one long table; rerun the same command to resume after a crash."""
+    from ..batch import BatchOptions, run_batch
+    from ..options import ClassifyOptions
+
+    ref, engine, compute_type = split_engine(model, engine, compute_type)
+    given = {"top_k": top_k, "threshold": threshold, "window_s": window_s, "hop_s": hop_s, "batch_size": batch_size}
+    options = BatchOptions(
+        model=ref,
+        engine=engine,
+        compute_type=compute_type,
+        labels=tuple(x.strip() for x in labels.split(",")) if labels else None,
+        template=template,
+        classify=ClassifyOptions(**{k: v for k, v in given.items() if v is not None}),
+        workers=workers,
+        chunk=chunk,
+        ray=use_ray,
+        address=address,
+        cpus_per_worker=cpus_per_worker,
+        export=export,
+        restart=restart,
+        hf={"split": split, "streaming": streaming},
+    )
+    with _Reporter() as report:
+        summary = run_batch(data, out, options, progress=report)
+    typer.echo(
+        f"earmark: {summary.files} files ({summary.resumed} from an earlier run), {summary.audio_s / 3600:.2f} h of "
+        f"audio, {summary.errors} errors, {summary.wall_s:.1f} s, {summary.audio_s / max(summary.wall_s, 1e-9):.1f}x "
+        f"real time -> {out}",
+        err=True,
+    )
+    if summary.errors:
+        raise typer.Exit(2)
+
+
+class _Reporter:
+    """A Rich progress bar on a terminal (files, hours, files/s, x real time, ETA, errors); a plain
+    log line every ~10 s otherwise."""
+
+    def __init__(self) -> None:
+        self.bar, self.task, self.last = None, None, 0.0
+
+    def __enter__(self) -> _Reporter:
+        return self
+
+    def __call__(self, summary) -> None:
+        import time
+
+        if sys.stderr.isatty():
+            if self.bar is None:
+                from rich.console import Console
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+                self.bar = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"),
+                    TextColumn("{task.fields[info]}"),
+                    TimeRemainingColumn(),
+                    console=Console(stderr=True),
+                    transient=True,
+                )
+                self.bar.start()
+                self.task = self.bar.add_task("classifying", total=summary.files, info="")
+            info = (
+                f"{summary.audio_s / 3600:.2f} h, {summary.done / max(summary.wall_s, 1e-9):.1f} files/s, "
+                f"{summary.audio_s / max(summary.wall_s, 1e-9):.0f}x real time, {summary.errors} errors"
+            )
+            self.bar.update(self.task, completed=summary.done, info=info)
+        elif time.monotonic() - self.last > 10:
+            self.last = time.monotonic()
+            logger.warning(
+                "batch: %d/%d files, %.2f h of audio, %.1f files/s, %d errors",
+                summary.done,
+                summary.files,
+                summary.audio_s / 3600,
+                summary.done / max(summary.wall_s, 1e-9),
+                summary.errors,
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
