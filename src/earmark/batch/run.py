@@ -52,6 +52,8 @@ class BatchOptions:
     address: str | None = None
     """A Ray cluster (``auto``, ``ray://host:port``); None starts a local one."""
     cpus_per_worker: float = 1.0
+    threads: int | None = None
+    """CPU threads per worker (default: the cores divided among the workers)."""
     export: str | None = None
     """``raven`` or ``audacity``: a label file per input, beside the table."""
     restart: bool = False
@@ -203,7 +205,11 @@ def _merge(parts: Path, journal: Journal, items: list[Item]) -> list[dict[str, A
 def _local_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:
     if not chunks:
         return
-    classifier = options.load()
+    if options.threads:
+        import torch
+
+        torch.set_num_threads(options.threads)
+    classifier = options.load(threads=options.threads)
     for chunk in chunks:
         yield chunk, classify_chunk(classifier, chunk, options.classify)
 

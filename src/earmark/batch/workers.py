@@ -36,7 +36,7 @@ def _classify(chunk: list[Item]) -> list[dict[str, Any]]:
 def process_chunks(chunks: list[list[Item]], options: Any) -> Iterator[tuple[list[Item], list[dict[str, Any]]]]:
     if not chunks:
         return
-    threads = threads_per_worker(options.workers)
+    threads = options.threads or threads_per_worker(options.workers)
     context = multiprocessing.get_context("spawn")  # no forked torch or thread pools
     with context.Pool(options.workers, initializer=_start, initargs=(options, threads)) as pool:
         yield from zip(chunks, pool.imap(_classify, chunks))

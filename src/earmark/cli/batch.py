@@ -38,6 +38,9 @@ def batch(
         Optional[str], typer.Option(help="Ray cluster: auto or ray://host:port (default: a local one).")
     ] = None,
     cpus_per_worker: Annotated[float, typer.Option(min=0.1, help="Ray: CPUs per actor.")] = 1.0,
+    threads: Annotated[
+        Optional[int], typer.Option(min=1, help="CPU threads per worker (default: cores / workers).")
+    ] = None,
     export: Annotated[Optional[str], typer.Option(help="Also write per-file labels: raven or audacity.")] = None,
     restart: Annotated[
         bool, typer.Option(help="Start over instead of refusing a journal with other settings.")
@@ -63,6 +66,7 @@ def batch(
         ray=use_ray,
         address=address,
         cpus_per_worker=cpus_per_worker,
+        threads=threads,
         export=export,
         restart=restart,
         hf={"split": split, "streaming": streaming},
