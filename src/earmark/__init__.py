@@ -18,7 +18,7 @@ from .registry import load
 from .results import Prediction, Score, Segment, Timeline
 from .tasks import TASKS
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "TASKS",

@@ -13,6 +13,7 @@ Engines never call :func:`load`; applications (streaming, evaluation, training, 
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import os
@@ -212,6 +213,10 @@ def load(
     ref = os.fspath(model)
     if ref in TASKS:
         ref = TASKS[ref].default_model
+    elif "/" not in ref and not Path(ref).expanduser().exists():
+        close = difflib.get_close_matches(ref, list(TASKS), n=1, cutoff=0.8)
+        if close:  # a misspelt task would otherwise go to the Hub as a model id
+            raise ModelError(f"model {ref!r} is not a task; did you mean {close[0]!r}? tasks: {', '.join(TASKS)}")
     for candidate in table:
         chosen = candidate.name == engine or (engine == AUTO and candidate.auto)
         if chosen and candidate.claims(ref):

@@ -7,6 +7,7 @@ A :class:`Prediction`'s ``to_list()`` is exactly the Hugging Face pipeline's
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from dataclasses import dataclass, field
@@ -95,11 +96,22 @@ class Timeline:
         """An Audacity label track: ``start<TAB>end<TAB>label`` per line (File > Import > Labels)."""
         return "".join(f"{s.start_s:.6f}\t{s.end_s:.6f}\t{s.label or ''}\n" for s in self.segments)
 
+    def tiled(self) -> Timeline:
+        """The segments without overlap: where windows overlap (``hop_s < window_s``) each segment ends
+        where the next begins, so it keeps its own hop's share of the time."""
+        segments = list(self.segments)
+        for i in range(len(segments) - 1):
+            if segments[i].end_s > segments[i + 1].start_s:
+                segments[i] = dataclasses.replace(segments[i], end_s=max(segments[i].start_s, segments[i + 1].start_s))
+        return Timeline(tuple(segments))
+
     def export(self, path: str) -> None:
-        """Write the timeline; the format follows the extension: .json, .csv, or .txt (Audacity labels)."""
+        """Write the timeline, tiled (no overlapping segments); the format follows the extension:
+        .json, .csv, or .txt (an Audacity label track)."""
         from .errors import OptionError
 
-        writers = dict(zip(TIMELINE_SUFFIXES, (self.to_json, self.to_csv, self.to_audacity)))
+        tiled = self.tiled()
+        writers = dict(zip(TIMELINE_SUFFIXES, (tiled.to_json, tiled.to_csv, tiled.to_audacity)))
         suffix = path[path.rfind(".") :].lower() if "." in path else ""
         if suffix not in writers:
             raise OptionError(f"timeline file {path!r}: unknown extension; allowed: {', '.join(writers)}")

@@ -87,3 +87,40 @@ def test_wrong_task_or_model(model_dir):
         earmark.pipeline("automatic-speech-recognition", model=str(model_dir("ast")))
     with pytest.raises(earmark.OptionError, match="not a zero-shot"):
         earmark.pipeline("zero-shot-audio-classification", model=str(model_dir("ast")))
+
+
+def test_transformers_idioms(model_dir):
+    """What users moving over from transformers write: device forms, dtype, attributes, lists with
+    batch_size, generators and KeyDataset (returning a generator, as transformers does)."""
+    import torch
+    from transformers.pipelines.pt_utils import KeyDataset
+
+    folder = str(model_dir("wav2vec2"))
+    theirs = transformers.pipeline("audio-classification", model=folder, device="cpu")
+    for device in (-1, "cpu", torch.device("cpu"), None):
+        ours = earmark.pipeline("audio-classification", model=folder, device=device, dtype=torch.float32)
+    assert ours.task == "audio-classification" and ours.model is not None and ours.feature_extractor is not None
+    clips = [{"array": tone(200 + 100 * i, 1.0), "sampling_rate": 16000} for i in range(3)]
+    batch = ours([dict(c) for c in clips], batch_size=2)
+    expected = [theirs(dict(c)) for c in clips]
+    for a, b in zip(batch, expected):
+        same(a, b)
+    generated = ours(dict(c) for c in clips)
+    assert not isinstance(generated, list)
+    for a, b in zip(generated, expected):
+        same(a, b)
+    rows = [{"audio": dict(c)} for c in clips]
+
+    class Rows(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(rows)
+
+        def __getitem__(self, i):
+            return rows[i]
+
+    for a, b in zip(ours(KeyDataset(Rows(), "audio")), expected):
+        same(a, b)
+    with pytest.raises(earmark.OptionError, match="device='gpu'"):
+        earmark.pipeline("audio-classification", model=folder, device="gpu")
+    with pytest.raises(earmark.OptionError, match="cuda"):
+        earmark.pipeline("audio-classification", model=folder, device=0)

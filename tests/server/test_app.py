@@ -274,6 +274,14 @@ def test_a_real_server_process_on_loopback(model_dir):
             headers={"Content-Type": "audio/wav"},
         )
         assert response.status_code == 200 and len(response.json()) == 4
+        from huggingface_hub import InferenceClient  # what Hugging Face client code already calls
+
+        elements = InferenceClient(base_url=f"http://127.0.0.1:{port}/models/ast").audio_classification(
+            wav_bytes(tone(440, 1.0))
+        )
+        assert [(e.label, round(e.score, 6)) for e in elements] == [
+            (s["label"], round(s["score"], 6)) for s in response.json()
+        ]
     finally:
         process.terminate()
         code = process.wait(timeout=60)

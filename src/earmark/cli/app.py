@@ -65,10 +65,21 @@ models_app = typer.Typer(cls=_Commands, help="Built-in tasks and models.", no_ar
 app.add_typer(models_app, name="models")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"earmark {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _setup(
     debug: Annotated[
         bool, typer.Option("--debug", help=f"Show tracebacks of internal errors (or {DEBUG_ENV}=1).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print earmark's version and exit.", is_eager=True, callback=_version)
     ] = False,
 ) -> None:
     """The CLI prints results and one-line errors; libraries' own progress bars would garble them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Annotated, Any, Optional
 
@@ -55,7 +56,9 @@ def classify(
     if sum((as_json, as_jsonl, as_csv)) > 1:
         raise fail("choose one of --json, --jsonl, --csv")
     if (model is None) == (task is None):
-        raise fail("give either --model or --task (earmark models list shows the tasks)")
+        raise fail(
+            "give --model or --task, not both" if model and task else "give --model or --task (earmark models list)"
+        )
     sources = expand_sources(audio)
     if timeline and len(sources) != 1:
         raise OptionError("--timeline writes one recording's timeline; give exactly one input")
@@ -72,7 +75,9 @@ def classify(
     }
     changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size, "rescale": rescale}
     if task is not None and task not in TASKS:
-        raise OptionError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+        close = difflib.get_close_matches(task, list(TASKS), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise OptionError(f"unknown task {task!r}; {hint}tasks: {', '.join(TASKS)}")
     ClassifyOptions(**changes)  # bad options fail before a model is loaded
     label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
     classifier = load(

@@ -19,7 +19,7 @@ def listen(
         list[str], typer.Option("--model", "-m", help="wake-word/NAME, wake-word/NAME@micro, or any classifier.")
     ] = ["wake-word/alexa"],  # noqa: B006  (typer needs the literal default)
     mic: Annotated[
-        bool, typer.Option("--mic", help="Listen to the default microphone (pip install 'earmark[mic]').")
+        bool, typer.Option("--mic", help="Listen to the default microphone (pip install 'earmark\\[mic]').")
     ] = False,
     threshold: Annotated[
         Optional[float], typer.Option(help="Score that fires an event; default: each model's own.")
@@ -36,15 +36,27 @@ def listen(
     ] = 0.5,
     rate: Annotated[int, typer.Option(min=1, help="Sample rate of raw PCM on stdin.")] = 16000,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per event.")] = False,
+    ignore: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Labels that never fire, comma-separated; default: filler classes (_unknown_, ...); '' for none."
+        ),
+    ] = None,
 ) -> None:
     """Listen to a stream and print an event each time a keyword is heard."""
     from ..io.streams import file_chunks, mic_chunks, stdin_chunks
     from ..streaming import StreamOptions, listener
+    from ..streaming.listener import FILLERS
 
     if mic == (audio is not None):
         raise fail("give an audio file, - for stdin, or --mic")
+    ignored = FILLERS if ignore is None else tuple(x.strip() for x in ignore.split(",") if x.strip())
     options = StreamOptions(
-        threshold=threshold, patience=patience, refractory_s=refractory_s, vad_threshold=vad_threshold or None
+        threshold=threshold,
+        patience=patience,
+        refractory_s=refractory_s,
+        vad_threshold=vad_threshold or None,
+        ignore=ignored,
     )
     stream = listener(model, options)
     chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)

@@ -19,7 +19,10 @@ from ..errors import AudioError, OptionError
 from ..frames import STREAM_SAMPLE_RATE, FrameScorer
 from .gate import VadGate
 
-__all__ = ["Event", "FrameScorer", "Listener", "StreamOptions"]
+__all__ = ["FILLERS", "Event", "FrameScorer", "Listener", "StreamOptions"]
+
+# Background classes of keyword-spotting models (Speech Commands, MLCommons KWS): not keywords.
+FILLERS = ("_unknown_", "_silence_", "_background_noise_", "unknown", "other", "_other")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,12 @@ class StreamOptions:
     """Gate events with Silero VAD: fire only if speech probability reached this within the event's
     window. None turns the gate off."""
 
+    ignore: tuple[str, ...] = FILLERS
+    """Labels that never fire: by default the filler classes of keyword-spotting models (``_unknown_``,
+    ``_silence_``, ``_background_noise_``, ``unknown``, ``other``); ``()`` lets every label fire."""
+
     def __post_init__(self) -> None:
+        object.__setattr__(self, "ignore", tuple(self.ignore or ()))
         values = self.threshold.values() if isinstance(self.threshold, Mapping) else [self.threshold or 0.0]
         if not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in values):
             raise OptionError(f"threshold={self.threshold!r} is not allowed; use scores between 0 and 1")
@@ -158,6 +166,8 @@ class Listener:
                 self._frames[k] += 1
                 end_s = self._frames[k] * scorer.frame_s
                 for label, score in zip(scorer.labels, row):
+                    if label in self.options.ignore:
+                        continue
                     threshold = self.options.threshold_for(label, scorer.thresholds[label])
                     event = self._step(label, float(score), end_s, scorer.context_s, threshold)
                     if event:
