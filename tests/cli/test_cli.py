@@ -104,7 +104,12 @@ def test_a_bad_file_among_many_is_reported_and_the_rest_classified(clips, model_
 
 def test_models_list():
     code, out, _ = run("models", "list", "--json")
-    assert code == 0 and {t["name"] for t in json.loads(out)} >= {"audio-classification", "keyword-spotting"}
+    listed = json.loads(out)
+    assert code == 0 and {t["name"] for t in listed["tasks"]} >= {"audio-classification", "keyword-spotting"}
+    here = {t["name"]: t["availability"] for t in listed["tasks"]}
+    assert here["language-id"] == here["wake-word"] == "offline (built in)"
+    assert here["audio-classification"] in ("offline (cached)", "needs a download")
+    assert "wake-word/hey_jarvis" in listed["wake_words"] and "wake-word/okay_nabu@micro" in listed["wake_words"]
 
 
 def test_python_dash_m_and_console_script():

@@ -78,3 +78,17 @@ def test_json_label_file_errors(tmp_path):
     (tmp_path / "labels.json").write_text(json.dumps({"missing.wav": "x"}))
     with pytest.raises(OptionError, match="not next to it"):
         load_labelled(tmp_path / "labels.json")
+
+
+def test_limit_is_a_sample_of_every_label(tmp_path):
+    import soundfile as sf
+
+    from synthetic import tone
+
+    for label in ("a", "b", "c"):
+        (tmp_path / label).mkdir()
+        for i in range(5):
+            sf.write(tmp_path / label / f"{i}.wav", tone(300, 0.1), 16000)
+    picked = load_labelled(tmp_path, limit=6)
+    assert sorted(c.label for c in picked) == ["a", "a", "b", "b", "c", "c"]
+    assert [c.source for c in picked] == sorted(c.source for c in picked)  # still in the folder's order

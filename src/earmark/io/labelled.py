@@ -55,7 +55,26 @@ def load_labelled(
         raise OptionError(f"{data}: no labelled audio found")
     if shuffle:
         random.Random(seed).shuffle(clips)
-    return clips[:limit] if limit else clips
+    return stratified(clips, limit) if limit else clips
+
+
+def stratified(clips: list[LabelledClip], limit: int) -> list[LabelledClip]:
+    """At most ``limit`` clips taking each label in turn (in the clips' order within a label), so a
+    limit on a label-sorted folder is a sample of every label, not the first label's clips."""
+    by_label: dict[str, list[LabelledClip]] = {}
+    for clip in clips:
+        by_label.setdefault(clip.label, []).append(clip)
+    picked: list[LabelledClip] = []
+    queues = [iter(group) for group in by_label.values()]
+    while queues and len(picked) < limit:
+        for queue in list(queues):
+            clip = next(queue, None)
+            if clip is None:
+                queues.remove(queue)
+            elif len(picked) < limit:
+                picked.append(clip)
+    order = {id(c): i for i, c in enumerate(clips)}
+    return sorted(picked, key=lambda c: order[id(c)])
 
 
 def _from_folder(folder: Path, label_pattern: str | None) -> list[LabelledClip]:

@@ -30,7 +30,8 @@ def data_licence(data: str) -> str:
             if (place / name).is_file():
                 for line in (place / name).read_text(errors="replace").splitlines():
                     if re.search(r"licen[cs]e\b\s*[:|]|under the terms|licensed under", line, re.I):
-                        return f"{line.strip(' -*#')[:300]} ({place / name})"
+                        text = re.sub(r"^\W*licen[cs]e\W*[:|]\s*", "", line.strip(" -*#"), flags=re.I)
+                        return f"{text[:300]} ({place / name})"
     return UNSTATED
 
 

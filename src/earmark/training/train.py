@@ -55,7 +55,8 @@ class TrainOptions:
     seed: int = 0
     """Fixes the split and the head's training."""
     cache: str | None = None
-    """Folder for the encoder-frame cache (default: the output folder)."""
+    """Folder for the encoder-frame cache (default: earmark's cache, one folder per data set, so the
+    model folder stays small and a rerun or another head reuses the frames)."""
     data: str = ""
     """Where the clips came from (for the model card and the training config)."""
     licence: str | None = None
@@ -129,7 +130,7 @@ def train_head(
 
     split = split_of(clips)  # a bad --split-by fails now, not after minutes of encoding
     out.mkdir(parents=True, exist_ok=True)
-    cache = Path(opts.cache or out)
+    cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
     cache.mkdir(parents=True, exist_ok=True)
     encoder_name = local_ref(opts.encoder)
     encoded, failed = encode_clips(clips, load_encoder(encoder_name), cache_file(cache, encoder_name), progress)
@@ -163,6 +164,16 @@ def train_head(
     if opts.detector:
         config["detector"] = opts.detector
     return finish(out, clips, split, config, data=opts.data, licence=opts.licence, started=started, details=details)
+
+
+def _frame_cache(data: str, clips: Sequence[LabelledClip]) -> Path:
+    """``~/.cache/earmark/frames/NAME-KEY``: one folder per data set (its path, or its clips' keys)."""
+    from ..hub import cache_dir
+    from ..journal import fingerprint
+
+    source = str(Path(data).resolve()) if data and Path(data).exists() else data or [c.key for c in clips]
+    name = Path(data).name if data else "clips"
+    return cache_dir() / "frames" / f"{name}-{fingerprint({'data': source})}"
 
 
 def _save_head_model(
