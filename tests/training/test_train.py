@@ -126,12 +126,15 @@ def _pcm(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
-def test_cli_train(small_fsdd, tmp_path):
+def test_cli_train(small_fsdd, tmp_path, caplog):
     args = ["train", str(small_fsdd), "--out", str(tmp_path / "m"), "--label-pattern", r"^(\d+)_"]
     result = CliRunner().invoke(app, [*args, "--split-by", SPEAKER, "--test-group", "george", "--head", "mlp"])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m" / "report.json").read_text())["test_groups"] == ["george"]
     assert not list((tmp_path / "m").glob("*.npz"))  # the frame cache lives in earmark's cache, not the model
+    with caplog.at_level("WARNING", logger="earmark"):
+        CliRunner().invoke(app, ["evaluate", str(small_fsdd), "-m", str(tmp_path / "m"), "--label-pattern", r"^(\d+)_"])
+    assert "were used to train" in caplog.text  # evaluating on training clips is warned about
     card = (tmp_path / "m" / "README.md").read_text()
     assert "licence: Licence" not in card and "licence: License" not in card
     classified = CliRunner().invoke(

@@ -9,6 +9,7 @@ A run can be resumed: finished clips are appended to a JSONL cache as they compl
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,8 @@ __all__ = ["EvaluationReport", "evaluate", "match_labels", "normalize_label"]
 
 OTHER = "(other)"  # a prediction that is none of the dataset's labels
 TOP_K = 5
+
+logger = logging.getLogger("earmark")
 
 
 def normalize_label(text: str) -> str:
@@ -87,6 +90,7 @@ def evaluate(
     """Evaluate ``classifier`` on ``clips``. A clip that cannot be decoded or classified is recorded in
     the report's ``failed`` list and the run goes on; accuracy is over the clips that were scored.
     With ``cache``, finished clips are kept in a resume journal bound to the model and settings."""
+    _warn_if_trained_on(classifier, clips)
     settings = {"model": classifier.identity, "top_k": TOP_K, "task": "evaluate"}
     journal = Journal(cache, settings) if cache else None
     done = journal.read() if journal else {}
@@ -110,6 +114,25 @@ def evaluate(
         if journal:
             journal.close()
     return _report(classifier, clips, done, data, label_map)
+
+
+def _warn_if_trained_on(classifier: Classifier, clips: Sequence[LabelledClip]) -> None:
+    """A model trained by earmark knows its training clips: scoring it on them flatters it."""
+    training = Path(classifier.name) / "training.json"
+    if not training.is_file():
+        return
+    try:
+        seen = set(json.loads(training.read_text()).get("trained_on") or ())
+    except (OSError, ValueError):
+        return
+    overlap = sum(1 for c in clips if (str(Path(c.source).resolve()) if Path(c.source).exists() else c.key) in seen)
+    if overlap:
+        logger.warning(
+            "%d of %d clips were used to train %s: its scores on them are not a fair estimate",
+            overlap,
+            len(clips),
+            classifier.name,
+        )
 
 
 def _report(classifier, clips, done, data, label_map) -> EvaluationReport:

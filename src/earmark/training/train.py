@@ -233,6 +233,12 @@ def finish(
         "test_groups": list(report.test_groups),
         "clips": len(clips),
         "command": command,
+        # the clips the model learnt from, so evaluating it on them can be warned about
+        "trained_on": sorted(
+            str(Path(c.source).resolve()) if Path(c.source).exists() else c.key
+            for c, t in zip(clips, split.test)
+            if not t
+        ),
     }
     (out / TRAINING).write_text(json.dumps(training, indent=2))
     (out / "README.md").write_text(model_card(report, training, evaluation))
