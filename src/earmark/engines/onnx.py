@@ -31,7 +31,8 @@ logger = logging.getLogger("earmark")
 
 COMPUTE_TYPES = ("float32", "int8")
 OPSET = 18
-EXPORT_VERSION = 2  # bump when the export steps change: a new cache entry
+TRACED_OPSET = 17  # the TorchScript exporter's
+EXPORT_VERSION = 3  # bump when the export steps change: a new cache entry
 FP32_TOLERANCE = 1e-3
 MODEL, PARITY = "model.onnx", "parity.json"
 
@@ -92,29 +93,24 @@ def _export(ref: str, kwargs: dict, extractor: Any, compute_type: str, work: Pat
     import torch
     from transformers import AutoModelForAudioClassification
 
-    network = pretrained(AutoModelForAudioClassification, ref, "weights", **kwargs).eval()
-    reference = TransformersClassifier(network, extractor, name=ref)
+    reference = TransformersClassifier(
+        pretrained(AutoModelForAudioClassification, ref, "weights", **kwargs).eval(), extractor, name=ref
+    )
+    network = reference.model
     probes = _probes(reference.sample_rate, reference.window_s)
     example = reference.features(probes[:2])
     names = list(example.keys())
-    wrapper = _Wrapper(network, names).eval()
-    time_axis = {} if reference.window_s is not None else {1: torch.export.Dim.DYNAMIC}
-    shapes = {f"x{i}": {0: torch.export.Dim.DYNAMIC, **time_axis} for i in range(len(names))}
     fp32 = work / "model-fp32.onnx"
     try:
         with quiet():
-            torch.onnx.export(
-                wrapper,
-                tuple(example[n] for n in names),
-                str(fp32),
-                input_names=names,
-                output_names=["logits"],
-                dynamic_shapes=shapes,
-                opset_version=OPSET,
-                dynamo=True,
-                verbose=False,
-            )
-    except Exception as e:  # the exporter's errors are many and deep; one line says which model
+            if reference.window_s is None:  # any length: torch.export (dynamo) keeps the time axis dynamic
+                _export_dynamo(network, example, names, fp32)
+            else:  # a fixed window (AST, Whisper, CLAP): the TorchScript exporter with eager attention
+                eager = pretrained(
+                    AutoModelForAudioClassification, ref, "weights", **kwargs, attn_implementation="eager"
+                )
+                _export_traced(eager.eval(), example, names, fp32)
+    except Exception as e:  # the exporters' errors are many and deep; one line says which model
         raise ModelError(f"{ref}: could not be exported to ONNX ({type(e).__name__}: {str(e)[:300]})") from e
     fused = fuse(fp32)
     with torch.inference_mode():
@@ -129,7 +125,8 @@ def _export(ref: str, kwargs: dict, extractor: Any, compute_type: str, work: Pat
         "compute_type": compute_type,
         "probes": len(probes),
         "float32_max_abs_diff": fp32_diff,
-        "opset": OPSET,
+        "opset": OPSET if reference.window_s is None else TRACED_OPSET,
+        "exporter": "dynamo" if reference.window_s is None else "torchscript",
         "fused": fused,
     }
     if compute_type == "int8":
@@ -142,6 +139,40 @@ def _export(ref: str, kwargs: dict, extractor: Any, compute_type: str, work: Pat
         fp32.rename(work / MODEL)
     report |= {"torch": torch.__version__, "onnxruntime": _ort_version()}
     (work / PARITY).write_text(json.dumps(report, indent=2))
+
+
+def _export_dynamo(network: Any, example: Any, names: list[str], target: Path) -> None:
+    import torch
+
+    shapes = {f"x{i}": {0: torch.export.Dim.DYNAMIC, 1: torch.export.Dim.DYNAMIC} for i in range(len(names))}
+    torch.onnx.export(
+        _Wrapper(network, names).eval(),
+        tuple(example[n] for n in names),
+        str(target),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_shapes=shapes,
+        opset_version=OPSET,
+        dynamo=True,
+        verbose=False,
+    )
+
+
+def _export_traced(network: Any, example: Any, names: list[str], target: Path) -> None:
+    """Fixed-window models: the traced graph of eager attention runs ~1.6x faster on ONNX Runtime than
+    torch.export's (AST-base, 10.24 s: 1.03 s vs 1.65 s per clip here); only the batch axis is dynamic."""
+    import torch
+
+    torch.onnx.export(
+        _Wrapper(network, names).eval(),
+        tuple(example[n] for n in names),
+        str(target),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_axes={n: {0: "batch"} for n in names},
+        opset_version=TRACED_OPSET,
+        dynamo=False,
+    )
 
 
 class _Wrapper:

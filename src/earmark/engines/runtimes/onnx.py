@@ -82,7 +82,16 @@ def quantize_int8(source: Path, target: Path) -> None:
     (wav2vec2's feature encoder) stay float, where ConvInteger is slow or missing in ONNX Runtime."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), op_types_to_quantize=["MatMul", "Gemm"], weight_type=QuantType.QInt8)
+    from onnx import TensorProto
+
+    quantize_dynamic(
+        str(source),
+        str(target),
+        op_types_to_quantize=["MatMul", "Gemm"],
+        weight_type=QuantType.QInt8,
+        # fused contrib ops (BiasGelu, SkipLayerNormalization) have no shape inference: their outputs are float
+        extra_options={"DefaultTensorType": TensorProto.FLOAT},
+    )
 
 
 def cached_folder(root: Path, key: str, build: Callable[[Path], None]) -> tuple[Path, bool]:
