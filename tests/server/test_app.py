@@ -254,7 +254,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_a_real_server_process_on_loopback(model_dir):
+def test_a_real_server_process_on_loopback(model_dir, monkeypatch):
     port = free_port()
     command = [sys.executable, "-m", "earmark", "serve", "--model", f"ast={model_dir('ast')}", "--port", str(port)]
     process = subprocess.Popen(command, stderr=subprocess.PIPE)
@@ -274,7 +274,9 @@ def test_a_real_server_process_on_loopback(model_dir):
             headers={"Content-Type": "audio/wav"},
         )
         assert response.status_code == 200 and len(response.json()) == 4
-        from huggingface_hub import InferenceClient  # what Hugging Face client code already calls
+        from huggingface_hub import InferenceClient, constants  # what Hugging Face client code already calls
+
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # the tests' offline switch; this is loopback
 
         elements = InferenceClient(base_url=f"http://127.0.0.1:{port}/models/ast").audio_classification(
             wav_bytes(tone(440, 1.0))

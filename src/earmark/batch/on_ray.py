@@ -28,7 +28,7 @@ class _Classifier:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import json
 
-        from .run import classify_chunk
+        from .table import classify_chunk
 
         out = []
         for index, keys in zip(batch["index"], batch["keys"]):

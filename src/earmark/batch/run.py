@@ -23,7 +23,7 @@ from ..errors import OptionError
 from ..journal import Journal, file_signature
 from ..options import ClassifyOptions
 from .inputs import Item, list_inputs
-from .table import export_labels, rows_of, write_table
+from .table import classify_chunk, export_labels, write_table
 
 __all__ = ["BatchOptions", "BatchSummary", "run_batch"]
 
@@ -108,12 +108,6 @@ class BatchSummary:
             "audio_hours": self.audio_s / 3600,
             "x_real_time": 1 / self.real_time_factor if self.audio_s and self.wall_s else 0.0,
         }
-
-
-def classify_chunk(classifier: Any, items: Sequence[Item], options: ClassifyOptions) -> list[dict[str, Any]]:
-    """The table rows of a chunk of inputs (a bad input is an error row, never a stop)."""
-    results = classifier.classify_many([i.audio_source for i in items], options, errors="yield")
-    return [row for item, result in zip(items, results) for row in rows_of(item.key, result)]
 
 
 def run_batch(

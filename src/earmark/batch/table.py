@@ -11,14 +11,14 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError, missing_extra
 from ..results import Failure, Prediction
 
-__all__ = ["COLUMNS", "FORMATS", "export_labels", "rows_of", "write_table"]
+__all__ = ["COLUMNS", "FORMATS", "classify_chunk", "export_labels", "rows_of", "write_table"]
 
 COLUMNS = ("path", "level", "start_s", "end_s", "rank", "label", "score", "code", "error")
 FORMATS = (".parquet", ".jsonl", ".csv")
@@ -43,6 +43,12 @@ def rows_of(key: str, result: Prediction | Failure) -> list[dict[str, Any]]:
             for rank, s in enumerate(segment.scores, start=1)
         ]
     return rows
+
+
+def classify_chunk(classifier: Any, items: Sequence[Any], options: Any) -> list[dict[str, Any]]:
+    """The table rows of a chunk of inputs (a bad input is an error row, never a stop)."""
+    results = classifier.classify_many([i.audio_source for i in items], options, errors="yield")
+    return [row for item, result in zip(items, results) for row in rows_of(item.key, result)]
 
 
 def write_table(rows: Iterable[dict[str, Any]], path: Path, metadata: dict[str, Any]) -> None:

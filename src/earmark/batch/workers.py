@@ -28,7 +28,7 @@ def _start(options: Any, threads: int) -> None:
 
 
 def _classify(chunk: list[Item]) -> list[dict[str, Any]]:
-    from .run import classify_chunk
+    from .table import classify_chunk
 
     return classify_chunk(_state["classifier"], chunk, _state["options"].classify)
 

@@ -27,8 +27,9 @@ except ImportError as e:
 from .batching import Batcher, QueueFull
 from .metrics import Metrics
 from .params import ParameterError, classify_options, read_json_inputs
+from .responses import authorised, error_body
 
-__all__ = ["ServeSettings", "ServedModel", "create_app"]
+__all__ = ["ServeSettings", "ServedModel", "create_app", "error_body"]
 
 logger = logging.getLogger("earmark.server")
 STATUS = {AudioError: 400, OptionError: 422, LabelError: 422, ModelError: 400}
@@ -67,10 +68,6 @@ class ServedModel:
         }
 
 
-def error_body(error: Exception, kind: str | None = None) -> dict[str, str]:
-    return {"error": " ".join(str(error).split()), "type": kind or type(error).__name__}
-
-
 def create_app(models: list[ServedModel], settings: ServeSettings | None = None) -> Any:
     """The app for models loaded once by the caller (``earmark serve`` loads them from its --model list)."""
     settings = settings or ServeSettings()
@@ -104,7 +101,7 @@ def create_app(models: list[ServedModel], settings: ServeSettings | None = None)
         started = time.perf_counter()
         path = request.url.path
         open_paths = path in ("/health", "/ready", "/metrics") or (path == "/" and request.method == "GET")
-        if settings.api_key and not open_paths and not _authorised(request.headers, settings.api_key):
+        if settings.api_key and not open_paths and not authorised(request.headers, settings.api_key):
             response = fail(
                 401, PermissionError("a valid API key is needed: Authorization: Bearer KEY"), "Unauthorized"
             )
@@ -245,10 +242,3 @@ def create_app(models: list[ServedModel], settings: ServeSettings | None = None)
 
 class _TooLarge(Exception):
     pass
-
-
-def _authorised(headers: Any, key: str) -> bool:
-    import hmac
-
-    given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
-    return bool(given) and hmac.compare_digest(given, key)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import EarmarkError
 from ..streaming import Listener, StreamOptions
-from .app import error_body
+from .responses import authorised, error_body
 
 __all__ = ["serve_stream"]
 
@@ -29,9 +29,7 @@ async def serve_stream(websocket: Any, models: dict[str, Any], settings: Any) ->
     params = websocket.query_params
     name = params.get("model") or next(iter(models))
     if settings.api_key:
-        from .app import _authorised
-
-        if not _authorised(websocket.headers, settings.api_key) and params.get("api_key") != settings.api_key:
+        if not authorised(websocket.headers, settings.api_key) and params.get("api_key") != settings.api_key:
             await websocket.close(code=4401, reason="a valid API key is needed")
             return
     await websocket.accept()

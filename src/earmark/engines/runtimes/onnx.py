@@ -80,9 +80,8 @@ def fuse(path: Path) -> bool:
 def quantize_int8(source: Path, target: Path) -> None:
     """Dynamic int8 quantisation of the MatMul/Gemm weights only: convolutional front ends
     (wav2vec2's feature encoder) stay float, where ConvInteger is slow or missing in ONNX Runtime."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
         str(source),
