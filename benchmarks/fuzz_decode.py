@@ -25,7 +25,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import bad_inputs  # noqa: E402
-
 import tiny_models  # noqa: E402
 
 

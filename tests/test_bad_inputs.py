@@ -11,7 +11,6 @@ import resource
 import threading
 import time
 
-import bad_inputs
 import pytest
 from typer.testing import CliRunner
 
@@ -19,6 +18,8 @@ import earmark
 from earmark import AudioError, EarmarkError
 from earmark.cli import app
 from earmark.io.urls import UrlPolicy
+
+import bad_inputs
 
 CASES = bad_inputs.cases()
 SECONDS_PER_CASE = 20.0

@@ -3,13 +3,14 @@
 Any exception other than an EarmarkError, or an input slower than the deadline, fails the test;
 hypothesis then shrinks it to the smallest mutation seed that does it."""
 
-import bad_inputs
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from earmark import EarmarkError
+
+import bad_inputs
 
 SEEDS = bad_inputs.seeds()
 

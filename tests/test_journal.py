@@ -2,11 +2,8 @@
 and an evaluation killed with SIGKILL resumes to the same report."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import soundfile as sf
@@ -17,6 +14,7 @@ from earmark.evaluation import evaluate
 from earmark.io.labelled import load_labelled
 from earmark.journal import Journal
 
+from processes import kill_when_grown
 from synthetic import noise
 
 
@@ -78,19 +76,8 @@ def test_evaluate_killed_with_sigkill_resumes_to_the_same_report(folder, model_d
     command = [sys.executable, "-m", "earmark", "evaluate", str(folder), "--model", str(model_dir("ast"))]
     fresh = tmp_path / "fresh.json"
     subprocess.run([*command, "--report", str(fresh)], check=True, capture_output=True, timeout=300)
-    kills = 0
-    for _ in range(3):  # killed three times at different points, as a power cut would
-        process = subprocess.Popen([*command, "--resume", str(cache), "--report", str(report)], stderr=subprocess.PIPE)
-        before = len(cache.read_text().splitlines()) if cache.exists() else 0
-        deadline = time.monotonic() + 120
-        while process.poll() is None and time.monotonic() < deadline:
-            lines = len(cache.read_text().splitlines()) if cache.exists() else 0
-            if lines >= before + 8:
-                os.kill(process.pid, signal.SIGKILL)
-                kills += 1
-                break
-            time.sleep(0.01)
-        process.wait(timeout=120)
+    rerun = [*command, "--resume", str(cache), "--report", str(report)]
+    kills = sum(kill_when_grown(rerun, cache, 8) for _ in range(3))  # killed at three points
     subprocess.run([*command, "--resume", str(cache), "--report", str(report)], check=True, timeout=300)
     assert kills == 3
     keys = [json.loads(line)["key"] for line in cache.read_text().splitlines()[1:]]

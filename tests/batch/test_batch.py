@@ -5,10 +5,8 @@ points then a rerun equal to an uninterrupted run, a changed option refused, --w
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -19,6 +17,8 @@ from typer.testing import CliRunner
 from earmark.batch import COLUMNS, BatchOptions, run_batch
 from earmark.cli import app
 from earmark.options import ClassifyOptions
+
+from processes import kill_when_grown
 
 runner = CliRunner()
 
@@ -120,27 +120,13 @@ def test_a_changed_option_refuses_the_old_journal(corpus, model_dir, tmp_path):
     assert max(r["rank"] for r in read(out) if r["rank"]) == 2
 
 
+def batch_args(corpus, model_dir, out, *extra):
+    return ["batch", str(corpus), "-m", str(model_dir("ast")), "--out", str(out), "-k", "3", "--window-s", "1", *extra]
+
+
 def test_workers_2_equal_workers_1(reference, corpus, model_dir, tmp_path):
     out = tmp_path / "t.parquet"
-    result = runner.invoke(
-        app,
-        [
-            "batch",
-            str(corpus),
-            "-m",
-            str(model_dir("ast")),
-            "--out",
-            str(out),
-            "-k",
-            "3",
-            "--window-s",
-            "1",
-            "--workers",
-            "2",
-            "--chunk",
-            "4",
-        ],
-    )
+    result = runner.invoke(app, batch_args(corpus, model_dir, out, "--workers", "2", "--chunk", "4"))
     assert result.exit_code == 2  # the broken file: an error row, and exit 2 at the end
     same(read(out), reference)
 
@@ -149,37 +135,9 @@ def test_killed_with_sigkill_at_several_points_then_rerun_equals_an_uninterrupte
     reference, corpus, model_dir, tmp_path
 ):
     out = tmp_path / "t.parquet"
-    command = [
-        sys.executable,
-        "-m",
-        "earmark",
-        "batch",
-        str(corpus),
-        "-m",
-        str(model_dir("ast")),
-        "--out",
-        str(out),
-        "-k",
-        "3",
-        "--window-s",
-        "1",
-        "--chunk",
-        "3",
-    ]
+    command = [sys.executable, "-m", "earmark", *batch_args(corpus, model_dir, out, "--chunk", "3")]
     journal = tmp_path / "t.parquet.parts" / "journal.jsonl"
-    kills = 0
-    for _ in range(3):
-        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        before = len(journal.read_text().splitlines()) if journal.exists() else 0
-        deadline = time.monotonic() + 120
-        while process.poll() is None and time.monotonic() < deadline:
-            now = len(journal.read_text().splitlines()) if journal.exists() else 0
-            if now >= before + 2:
-                os.kill(process.pid, signal.SIGKILL)
-                kills += 1
-                break
-            time.sleep(0.005)
-        process.wait(timeout=60)
+    kills = sum(kill_when_grown(command, journal, 2) for _ in range(3))
     assert kills == 3 and not out.exists()
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 2 and "from an earlier run" in finished.stderr
@@ -219,25 +177,8 @@ def test_a_real_two_node_ray_cluster(reference, corpus, model_dir, tmp_path):
         subprocess.run(head, check=True, capture_output=True, timeout=180, env=env)
         subprocess.run(node, check=True, capture_output=True, timeout=180, env=env)
         out = tmp_path / "ray.parquet"
-        args = [
-            "batch",
-            str(corpus),
-            "-m",
-            str(model_dir("ast")),
-            "--out",
-            str(out),
-            "-k",
-            "3",
-            "--window-s",
-            "1",
-            "--ray",
-            "--address",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--chunk",
-            "4",
-        ]
+        extra = ["--ray", "--address", f"127.0.0.1:{port}", "--workers", "2", "--chunk", "4"]
+        args = batch_args(corpus, model_dir, out, *extra)
         result = subprocess.run(
             [sys.executable, "-m", "earmark", *args], capture_output=True, text=True, timeout=600, env=env
         )

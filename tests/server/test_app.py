@@ -5,7 +5,6 @@ uvicorn process on loopback."""
 import base64
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import earmark
 from earmark.cli import app as cli
 from earmark.server.app import ServedModel, ServeSettings, create_app
 
+from processes import free_port, wait_ready
 from synthetic import noise, shared_path, tone
 
 
@@ -248,12 +248,6 @@ def test_websocket_bad_model_is_an_error_message(client):
         assert json.loads(ws.receive_text())["type"] == "KeyError"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_real_server_process_on_loopback(model_dir, monkeypatch):
     port = free_port()
     command = [sys.executable, "-m", "earmark", "serve", "--model", f"ast={model_dir('ast')}", "--port", str(port)]
@@ -261,13 +255,7 @@ def test_a_real_server_process_on_loopback(model_dir, monkeypatch):
     try:
         import httpx
 
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        wait_ready(f"http://127.0.0.1:{port}/ready")
         response = httpx.post(
             f"http://127.0.0.1:{port}/models/ast",
             content=wav_bytes(tone(440, 1.0)),

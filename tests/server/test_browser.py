@@ -3,10 +3,8 @@ recording as the fake microphone. Skips cleanly only when chromium or playwright
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import soundfile as sf
 
 import earmark
 
+from processes import free_port, wait_ready
 from synthetic import shared_path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.skipif(
 ARTIFACTS = Path(os.environ.get("EARMARK_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(model_dir):
     port = free_port()
@@ -36,15 +29,7 @@ def server(model_dir):
     process = subprocess.Popen(
         [sys.executable, "-m", "earmark", "serve", *models, "--port", str(port)], stderr=subprocess.DEVNULL
     )
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    wait_ready(f"http://127.0.0.1:{port}/ready")
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=60)

@@ -144,23 +144,19 @@ def _export(ref: str, kwargs: dict, extractor: Any, compute_type: str, work: Pat
 def _export_dynamo(network: Any, example: Any, names: list[str], target: Path) -> None:
     import torch
 
-    shapes = {f"x{i}": {0: torch.export.Dim.DYNAMIC, 1: torch.export.Dim.DYNAMIC} for i in range(len(names))}
-    torch.onnx.export(
-        _Wrapper(network, names).eval(),
-        tuple(example[n] for n in names),
-        str(target),
-        input_names=names,
-        output_names=["logits"],
-        dynamic_shapes=shapes,
-        opset_version=OPSET,
-        dynamo=True,
-        verbose=False,
+    dynamic = {0: torch.export.Dim.DYNAMIC, 1: torch.export.Dim.DYNAMIC}
+    _export_onnx(
+        network, example, names, target, dynamo=True, dynamic_shapes={f"x{i}": dynamic for i in range(len(names))}
     )
 
 
 def _export_traced(network: Any, example: Any, names: list[str], target: Path) -> None:
     """Fixed-window models: the traced graph of eager attention runs ~1.6x faster on ONNX Runtime than
     torch.export's (AST-base, 10.24 s: 1.03 s vs 1.65 s per clip here); only the batch axis is dynamic."""
+    _export_onnx(network, example, names, target, dynamo=False, dynamic_axes={n: {0: "batch"} for n in names})
+
+
+def _export_onnx(network: Any, example: Any, names: list[str], target: Path, *, dynamo: bool, **axes: Any) -> None:
     import torch
 
     torch.onnx.export(
@@ -169,9 +165,9 @@ def _export_traced(network: Any, example: Any, names: list[str], target: Path) -
         str(target),
         input_names=names,
         output_names=["logits"],
-        dynamic_axes={n: {0: "batch"} for n in names},
-        opset_version=TRACED_OPSET,
-        dynamo=False,
+        opset_version=OPSET if dynamo else TRACED_OPSET,
+        dynamo=dynamo,
+        **axes,
     )
 
 

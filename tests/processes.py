@@ -1,0 +1,49 @@
+"""Real processes for tests: a free loopback port, a server that is ready, a run killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout_s: float = 120.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} was not ready within {timeout_s} s")
+
+
+def lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def kill_when_grown(command: list[str], watched: Path, grown_by: int, timeout_s: float = 120.0) -> bool:
+    """Run ``command``; SIGKILL it as soon as ``watched`` has ``grown_by`` more lines (as a power cut
+    would). Returns whether it was killed (False: it finished first)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    before, killed = lines(watched), False
+    deadline = time.monotonic() + timeout_s
+    while process.poll() is None and time.monotonic() < deadline:
+        if lines(watched) >= before + grown_by:
+            os.kill(process.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.005)
+    process.wait(timeout=60)
+    return killed
