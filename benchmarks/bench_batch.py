@@ -47,7 +47,7 @@ def make_corpus(folder: Path, count: int) -> tuple[list[str], float]:
         length = int(rng.uniform(1.0, 10.0) * RATE)
         mix = np.resize(a, length) + 0.25 * np.resize(b, length) + 0.01 * rng.standard_normal(length)
         path = folder / f"{i // 500:02d}" / f"mix{i:05d}.flac"
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(path, np.clip(mix, -1, 1), RATE)
         paths.append(str(path))
         seconds += length / RATE
