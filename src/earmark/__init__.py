@@ -15,7 +15,7 @@ from .errors import AudioError, EarmarkError, LabelError, MissingExtraError, Mod
 from .io.decode import load_audio
 from .options import ClassifyOptions
 from .registry import load
-from .results import Prediction, Score, Segment, Timeline
+from .results import Failure, Prediction, Score, Segment, Timeline
 from .tasks import TASKS
 
 __version__ = "0.2.0"
@@ -27,6 +27,7 @@ __all__ = [
     "ClassifyOptions",
     "Classifier",
     "EarmarkError",
+    "Failure",
     "LabelError",
     "MissingExtraError",
     "ModelError",
