@@ -162,7 +162,9 @@ RAY = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray"
 @pytest.mark.skipif(not os.path.exists(RAY), reason="ray is not installed (pip install 'earmark[ray]')")
 def test_a_real_two_node_ray_cluster(reference, corpus, model_dir, tmp_path):
     port = 6390 + os.getpid() % 100
-    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    # RAY_AUTH_MODE: a local `ray.init()` elsewhere on this machine leaves ~/.ray/auth_token, which would
+    # make the head ask the second node for a token it does not send; this cluster runs without one.
+    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
     head = [
         RAY,
         "start",
@@ -174,8 +176,9 @@ def test_a_real_two_node_ray_cluster(reference, corpus, model_dir, tmp_path):
     ]
     node = [RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"]
     try:
-        subprocess.run(head, check=True, capture_output=True, timeout=180, env=env)
-        subprocess.run(node, check=True, capture_output=True, timeout=180, env=env)
+        for command in (head, node):
+            started = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+            assert started.returncode == 0, started.stderr[-2000:]
         out = tmp_path / "ray.parquet"
         extra = ["--ray", "--address", f"127.0.0.1:{port}", "--workers", "2", "--chunk", "4"]
         args = batch_args(corpus, model_dir, out, *extra)
