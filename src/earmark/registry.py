@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .classifier import Classifier
 from .errors import ModelError, OptionError
@@ -55,6 +56,8 @@ class LoadOptions:
     """Run a Hub model's own code; only for models you trust."""
     threads: int | None = None
     """CPU threads for engines that set them (ONNX Runtime; default: the physical cores)."""
+    engine_options: tuple[tuple[str, Any], ...] = ()
+    """Settings only one engine has (BirdNET: ``sensitivity``, ``lat``/``lon``/``week``...), as pairs."""
 
     def __post_init__(self) -> None:
         check_device(self.device)
@@ -96,10 +99,16 @@ class Engine:
     zero_shot: bool = field(default=False)
     auto: bool = True
     """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
+    options: tuple[str, ...] = ()
+    """The engine options (``LoadOptions.engine_options``) it takes."""
 
     def load(self, ref: str, options: LoadOptions) -> Classifier:
         if options.zero_shot and not self.zero_shot:
             raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {ref!r} has fixed labels")
+        unknown = sorted({name for name, _ in options.engine_options} - set(self.options))
+        if unknown:
+            allowed = f"it takes {', '.join(self.options)}" if self.options else "it takes none"
+            raise OptionError(f"option(s) {', '.join(unknown)} are not for the {self.name} engine ({ref!r}); {allowed}")
         module, _, function = self.loader.partition(":")
         return getattr(importlib.import_module(module), function)(ref, options)
 
@@ -136,6 +145,19 @@ ENGINES: tuple[Engine, ...] = (
         lambda ref: ref == "whisper-base" or _folder_with("model.bin", "vocabulary.txt")(ref),
         "earmark.engines.whisper:load_ct2",
         "Whisper language ID on CTranslate2 (whisper-base offline, or a faster-whisper folder)",
+    ),
+    Engine(
+        "birdnet",
+        lambda ref: ref == "birdnet",
+        "earmark.engines.birdnet:load",
+        "BirdNET V2.4: 6,522 birds and other sounds, offline (CC BY-NC-SA 4.0: non-commercial)",
+        options=("sensitivity", "overlap", "lat", "lon", "week", "sf_thresh", "species_list"),
+    ),
+    Engine(
+        "musicnn",
+        lambda ref: ref in ("musicnn-mtt", "musicnn-msd", "musicnn-msd-genre"),
+        "earmark.engines.musicnn:load",
+        "musicnn music taggers, 50 tags each (musicnn-mtt: MagnaTagATune, musicnn-msd: Million Song Dataset)",
     ),
 )
 ONNX = Engine(
@@ -183,6 +205,7 @@ def load(
     revision: str | None = None,
     trust_remote_code: bool = False,
     threads: int | None = None,
+    **engine_options: Any,
 ) -> Classifier:
     """Load a classifier once, to be called on any number of inputs.
 
@@ -193,6 +216,8 @@ def load(
     model; e.g. ``transformers`` runs Whisper base on torch instead of CTranslate2, ``onnx`` exports a
     transformers classifier to ONNX Runtime), ``compute_type`` its precision (``int8`` for ct2 and
     onnx), ``threads`` its CPU threads. Remote code runs only when ``trust_remote_code=True``.
+    Other keywords are settings of one engine (``earmark.load("birdnet", lat=52.5, lon=13.4, week=20)``);
+    an engine refuses those it does not have.
     """
     table = engines()
     names = [e.name for e in table]
@@ -209,6 +234,7 @@ def load(
         revision=revision,
         trust_remote_code=trust_remote_code,
         threads=threads,
+        engine_options=tuple(sorted((k, v) for k, v in engine_options.items() if v is not None)),
     )
     ref = os.fspath(model)
     if ref in TASKS:
