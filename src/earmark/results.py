@@ -15,7 +15,9 @@ from typing import Any
 
 __all__ = ["TIMELINE_SUFFIXES", "Failure", "Prediction", "Score", "Segment", "Timeline"]
 
-TIMELINE_SUFFIXES = (".json", ".csv", ".txt")  # JSON, CSV, an Audacity label track
+# JSON, CSV, a Raven selection table (before .txt: it ends in .txt too), an Audacity label track
+TIMELINE_SUFFIXES = (".json", ".csv", ".selection.table.txt", ".txt")
+RAVEN_HEADER = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLabel\tCode\tConfidence\n"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,15 @@ class Timeline:
         """An Audacity label track: ``start<TAB>end<TAB>label`` per line (File > Import > Labels)."""
         return "".join(f"{s.start_s:.6f}\t{s.end_s:.6f}\t{s.label or ''}\n" for s in self.segments)
 
+    def to_raven(self) -> str:
+        """A Raven selection table: one selection per label of each segment (every label a threshold
+        kept, as BirdNET-Analyzer writes its detections), with its code and confidence."""
+        rows = [
+            f"{n}\tSpectrogram 1\t1\t{seg.start_s:.3f}\t{seg.end_s:.3f}\t{s.label}\t{s.code or ''}\t{s.score:.4f}\n"
+            for n, (seg, s) in enumerate(((seg, s) for seg in self.segments for s in seg.scores), start=1)
+        ]
+        return RAVEN_HEADER + "".join(rows)
+
     def tiled(self) -> Timeline:
         """The segments without overlap: where windows overlap (``hop_s < window_s``) each segment ends
         where the next begins, so it keeps its own hop's share of the time."""
@@ -107,12 +118,12 @@ class Timeline:
 
     def export(self, path: str) -> None:
         """Write the timeline, tiled (no overlapping segments); the format follows the extension:
-        .json, .csv, or .txt (an Audacity label track)."""
+        .json, .csv, .selection.table.txt (Raven) or .txt (an Audacity label track)."""
         from .errors import OptionError
 
         tiled = self.tiled()
-        writers = dict(zip(TIMELINE_SUFFIXES, (tiled.to_json, tiled.to_csv, tiled.to_audacity)))
-        suffix = path[path.rfind(".") :].lower() if "." in path else ""
+        writers = dict(zip(TIMELINE_SUFFIXES, (tiled.to_json, tiled.to_csv, tiled.to_raven, tiled.to_audacity)))
+        suffix = next((s for s in TIMELINE_SUFFIXES if path.lower().endswith(s)), "")
         if suffix not in writers:
             raise OptionError(f"timeline file {path!r}: unknown extension; allowed: {', '.join(writers)}")
         with open(path, "w", encoding="utf-8") as f:

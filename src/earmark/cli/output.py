@@ -76,9 +76,10 @@ def print_prediction(prediction: Any) -> None:
         table.add_row(s.label, f"{s.score:.4f}")
     console = Console()
     console.print(f"{prediction.source} ({prediction.duration_s:.2f} s)", soft_wrap=True, highlight=False)
-    console.print(table)
+    console.print(table if prediction.scores else "  (no label above the threshold)")
     for seg in prediction.timeline:
-        console.print(f"  {seg.start_s:8.2f} - {seg.end_s:8.2f} s  {seg.label}  {seg.score:.3f}")
+        heard = f"{seg.label}  {seg.score:.3f}" if seg.scores else "-"
+        console.print(f"  {seg.start_s:8.2f} - {seg.end_s:8.2f} s  {heard}", highlight=False)
 
 
 def print_event(event: Any, as_jsonl: bool) -> None:

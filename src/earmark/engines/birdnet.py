@@ -79,8 +79,9 @@ class BirdNETClassifier(Classifier):
         self.sensitivity, self.overlap = float(sensitivity), float(overlap)
         self.slope = max(0.5, min(1.0 - (self.sensitivity - 1.0), 1.5))  # BirdNET's sigmoid sensitivity
         self.path = model_file("model")
-        self.interpreter = tflite_interpreter(self.path, threads=threads or os.cpu_count() or 1)
-        self._batch = 0
+        self.threads = threads or os.cpu_count() or 1
+        self.interpreter = tflite_interpreter(self.path, threads=self.threads)
+        self.embedder = None  # made on first use: an interpreter that keeps the embedding layer readable
         entries = model_file("labels").read_text(encoding="utf-8").splitlines()
         names = [entry.partition("_") for entry in entries]
         self.keep = np.arange(len(entries)) if keep is None else np.asarray(keep)
@@ -122,15 +123,18 @@ class BirdNETClassifier(Classifier):
     def logits(self, clips: Sequence[np.ndarray], *, embeddings: bool = False) -> np.ndarray:
         """The model's raw outputs for 3 s clips: 6,522 logits, or its 1,024-d embedding."""
         x = np.stack([np.asarray(c, np.float32) for c in clips])
-        index = self.interpreter.get_input_details()[0]["index"]
-        if len(x) != self._batch:
-            self.interpreter.resize_tensor_input(index, list(x.shape))
-            self.interpreter.allocate_tensors()
-            self._batch = len(x)
-        self.interpreter.set_tensor(index, x)
-        self.interpreter.invoke()
-        output = self.interpreter.get_output_details()[0]["index"]
-        return self.interpreter.get_tensor(output - 1 if embeddings else output).copy()
+        if embeddings and self.embedder is None:
+            self.embedder = tflite_interpreter(self.path, threads=self.threads, keep_intermediates=True)
+        interpreter = self.embedder if embeddings else self.interpreter
+        index = interpreter.get_input_details()[0]["index"]
+        if interpreter.get_input_details()[0]["shape"][0] != len(x):
+            interpreter.resize_tensor_input(index, list(x.shape))
+            interpreter.allocate_tensors()
+        interpreter.set_tensor(index, x)
+        interpreter.invoke()
+        output = interpreter.get_output_details()[0]["index"]
+        # The embedding is the layer just before the classifier (as BirdNET-Analyzer reads it).
+        return interpreter.get_tensor(output - 1 if embeddings else output).copy()
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         # Scaled so that earmark's sigmoid gives BirdNET's own "flat sigmoid" with its sensitivity.
@@ -170,7 +174,6 @@ def species_for_location(lat: float, lon: float, week: int = -1) -> np.ndarray:
     if not (isinstance(week, int) and (week == -1 or 1 <= week <= 48)):
         raise OptionError(f"week={week!r} is not allowed; use 1-48 (four weeks per month) or -1 for the whole year")
     meta = tflite_interpreter(model_file("meta"))
-    meta.allocate_tensors()
     meta.set_tensor(meta.get_input_details()[0]["index"], np.array([[lat, lon, week]], np.float32))
     meta.invoke()
     return meta.get_tensor(meta.get_output_details()[0]["index"])[0].copy()

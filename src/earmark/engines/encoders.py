@@ -2,6 +2,8 @@
 
 - ``openwakeword``: Google's speech embedding from openWakeWord's front end (96-d every 80 ms);
 - ``whisper-base``: the offline Whisper base encoder (CTranslate2), 512-d every 20 ms of audio;
+- ``birdnet``: BirdNET V2.4's 1,024-d embedding of each 3 s window (48 kHz; non-commercial licence);
+- ``musicnn``: musicnn's (MagnaTagATune) 200-d penultimate features of each ~3 s patch (16 kHz);
 - any transformers audio encoder, by Hub id or local folder: wav2vec2, HuBERT, WavLM, AST, the
   Whisper encoder (last hidden state), and CLAP's audio tower (one projected vector per clip).
 
@@ -150,6 +152,34 @@ class TransformersEncoder(Encoder):
         return hidden
 
 
+class WindowEncoder(Encoder):
+    """A built-in classifier's per-window features (BirdNET's embedding, musicnn's penultimate layer)."""
+
+    def __init__(self, name: str, model: object, features: Callable[[list[np.ndarray]], np.ndarray]) -> None:
+        self.name, self.model, self.features = name, model, features
+        self.sample_rate = model.sample_rate
+
+    def frames(self, audio: Audio) -> np.ndarray:
+        from ..options import ClassifyOptions
+
+        clips = [clip for _, clip in self.model.clips(self.model.prepare(audio), ClassifyOptions())]
+        return np.asarray(self.features(clips), np.float32)
+
+
+def _birdnet() -> Encoder:
+    from .birdnet import BirdNETClassifier
+
+    model = BirdNETClassifier()
+    return WindowEncoder("birdnet", model, lambda clips: model.logits(clips, embeddings=True))
+
+
+def _musicnn() -> Encoder:
+    from .musicnn import MusicnnClassifier
+
+    model = MusicnnClassifier("musicnn-mtt")
+    return WindowEncoder("musicnn", model, lambda clips: model.run(clips)["penultimate"])
+
+
 class JoinedEncoder(Encoder):
     """Several encoders side by side: each one's frames, repeated to the largest frame count, joined."""
 
@@ -168,11 +198,13 @@ class JoinedEncoder(Encoder):
 ENCODERS: dict[str, Callable[[], Encoder]] = {
     OpenWakeWordEncoder.name: OpenWakeWordEncoder,
     WhisperEncoder.name: WhisperEncoder,
+    "birdnet": _birdnet,
+    "musicnn": _musicnn,
 }
 
 
 def load_encoder(name: str, *, revision: str | None = None) -> Encoder:
-    """A built-in encoder (``openwakeword``, ``whisper-base``), any transformers audio model, or
+    """A built-in encoder (``openwakeword``, ``whisper-base``, ``birdnet``, ``musicnn``), any transformers audio model, or
     several of them joined with ``+``."""
     if not name or not all(part.strip() for part in name.split("+")):
         raise OptionError(f"encoder {name!r} is not allowed; use {', '.join(ENCODERS)}, a Hub id or a folder")

@@ -130,6 +130,9 @@ def train_head(
 
     split = split_of(clips)  # a bad --split-by fails now, not after minutes of encoding
     out.mkdir(parents=True, exist_ok=True)
+    # A model trained earlier into this folder must not describe this one (its list of training clips
+    # would make the held-out scoring below warn that the clips were trained on).
+    (out / TRAINING).unlink(missing_ok=True)
     cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
     cache.mkdir(parents=True, exist_ok=True)
     encoder_name = local_ref(opts.encoder)
