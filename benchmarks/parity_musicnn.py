@@ -31,7 +31,7 @@ for model in payload["models"]:
     out[model] = {"scores": [], "seconds": 0.0}
     for path in payload["files"]:
         start = time.perf_counter()
-        taggram, tags, _ = extractor(path, model=model, extract_features=False)
+        taggram, tags = extractor(path, model=model, extract_features=False)
         out[model]["seconds"] += time.perf_counter() - start
         out[model]["scores"].append(taggram.mean(axis=0).tolist())
         out[model]["tags"] = tags

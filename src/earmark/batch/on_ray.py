@@ -32,7 +32,7 @@ class _Classifier:
 
         out = []
         for index, keys in zip(batch["index"], batch["keys"]):
-            rows = classify_chunk(self.classifier, [Item(k) for k in json.loads(keys)], self.options.classify)
+            rows = classify_chunk(self.classifier, [Item(k) for k in json.loads(keys)], self.options.options_for(self.classifier))
             out.append(json.dumps(rows))
         return {"index": list(batch["index"]), "rows": out}
 

@@ -43,7 +43,13 @@ class BatchOptions:
     labels: tuple[str, ...] | None = None
     """Zero-shot labels (CLAP)."""
     template: str | None = None
-    classify: ClassifyOptions = field(default_factory=ClassifyOptions)
+    classify: ClassifyOptions | None = None
+    """How to classify; None: the model's own defaults (e.g. vote pooling for language ID, max pooling
+    and a 0.1 threshold for BirdNET) with ``changes`` applied."""
+    changes: dict[str, Any] = field(default_factory=dict)
+    """:class:`ClassifyOptions` fields set over ``classify`` (or the model's defaults)."""
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    """Settings of one engine, as ``earmark.load`` takes them (BirdNET: lat, lon, week...)."""
     workers: int = 1
     """Local processes, each with the model loaded once; or Ray actors with ``ray``."""
     chunk: int = 16
@@ -63,6 +69,11 @@ class BatchOptions:
     def __post_init__(self) -> None:
         if self.workers < 1 or self.chunk < 1:
             raise OptionError(f"workers and chunk must be >= 1; got {self.workers}, {self.chunk}")
+        (self.classify or ClassifyOptions()).replace(**self.changes)  # bad options fail before any work
+
+    def options_for(self, classifier: Any) -> ClassifyOptions:
+        """The options a loaded classifier runs with."""
+        return (self.classify or classifier.default_options).replace(**self.changes)
 
     def settings(self) -> dict[str, Any]:
         """Everything that changes the table: the journal's fingerprint is taken over this."""
@@ -73,7 +84,11 @@ class BatchOptions:
             "compute_type": self.compute_type,
             "labels": list(self.labels) if self.labels else None,
             "template": self.template,
-            "options": {k: v for k, v in asdict(self.classify).items() if k not in ("readahead", "batch_size")},
+            "options": {
+                k: v for k, v in asdict(self.classify).items() if k not in ("readahead", "batch_size")
+            } if self.classify else None,
+            "changes": {k: v for k, v in self.changes.items() if k not in ("readahead", "batch_size")},
+            "engine_options": self.engine_options,
         }
 
     def load(self, threads: int | None = None) -> Any:
@@ -86,6 +101,7 @@ class BatchOptions:
             labels=list(self.labels) if self.labels else None,
             template=self.template,
             threads=threads,
+            **self.engine_options,
         )
 
 
@@ -205,7 +221,7 @@ def _local_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[t
         torch.set_num_threads(options.threads)
     classifier = options.load(threads=options.threads)
     for chunk in chunks:
-        yield chunk, classify_chunk(classifier, chunk, options.classify)
+        yield chunk, classify_chunk(classifier, chunk, options.options_for(classifier))
 
 
 def _process_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:

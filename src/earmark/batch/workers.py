@@ -30,7 +30,7 @@ def _start(options: Any, threads: int) -> None:
 def _classify(chunk: list[Item]) -> list[dict[str, Any]]:
     from .table import classify_chunk
 
-    return classify_chunk(_state["classifier"], chunk, _state["options"].classify)
+    return classify_chunk(_state["classifier"], chunk, _state["options"].options_for(_state["classifier"]))
 
 
 def process_chunks(chunks: list[list[Item]], options: Any) -> Iterator[tuple[list[Item], list[dict[str, Any]]]]:

@@ -10,7 +10,20 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app
-from .options import ComputeTypeOption, EngineOption, TemplateOption, split_engine
+from .options import (
+    ComputeTypeOption,
+    EngineOption,
+    LatOption,
+    LonOption,
+    OverlapOption,
+    SensitivityOption,
+    SfThreshOption,
+    SpeciesListOption,
+    TemplateOption,
+    WeekOption,
+    engine_options,
+    split_engine,
+)
 
 logger = logging.getLogger("earmark")
 
@@ -47,10 +60,16 @@ def batch(
     ] = False,
     split: Annotated[str, typer.Option(help="hf: data: the split.")] = "train",
     streaming: Annotated[bool, typer.Option(help="hf: data: stream rows.")] = False,
+    lat: LatOption = None,
+    lon: LonOption = None,
+    week: WeekOption = None,
+    species_list: SpeciesListOption = None,
+    sensitivity: SensitivityOption = None,
+    overlap: OverlapOption = None,
+    sf_thresh: SfThreshOption = None,
 ) -> None:
     """Classify a whole corpus into one long table; rerun the same command to resume after a crash."""
     from ..batch import BatchOptions, run_batch
-    from ..options import ClassifyOptions
 
     ref, engine, compute_type = split_engine(model, engine, compute_type)
     given = {"top_k": top_k, "threshold": threshold, "window_s": window_s, "hop_s": hop_s, "batch_size": batch_size}
@@ -60,7 +79,9 @@ def batch(
         compute_type=compute_type,
         labels=tuple(x.strip() for x in labels.split(",")) if labels else None,
         template=template,
-        classify=ClassifyOptions(**{k: v for k, v in given.items() if v is not None}),
+        changes={k: v for k, v in given.items() if v is not None},
+        engine_options=engine_options(lat=lat, lon=lon, week=week, species_list=species_list,
+                                      sensitivity=sensitivity, overlap=overlap, sf_thresh=sf_thresh),
         workers=workers,
         chunk=chunk,
         ray=use_ray,

@@ -56,6 +56,10 @@ def model_card(report: Any, training: dict[str, Any], evaluation: dict[str, Any]
         if report.details.get("refit")
         else ""
     )
+    # Encoders whose weights restrict how a model built on them may be used.
+    restricted = {"birdnet": "BirdNET V2.4 (CC BY-NC-SA 4.0): this model is for non-commercial use only"}
+    notes = "".join(f"\n- Encoder licence: {note}" for name, note in restricted.items()
+                    if report.mode == "head" and name in str(report.base).split("+"))
     if "false_accept_rate" in evaluation:
         per_class += (
             f"\n\nAt threshold {evaluation['threshold']}: the keyword is caught in {evaluation['recall']:.1%} of "
@@ -71,7 +75,7 @@ Trained with earmark: {how}.
 - Clips: {report.train_clips} train, {report.validation_clips} validation, {report.test_clips} test{refit}
 - Held-out accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f} (scored by loading this folder)
 - Training took {report.seconds:.0f} s ({json.dumps(report.details)})
-- Training data licence: {training["licence"]}
+- Training data licence: {training["licence"]}{notes}
 
 | label | precision | recall | F1 | clips |
 |---|---|---|---|---|
