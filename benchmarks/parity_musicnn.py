@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from reference import debian_music, run_reference
 
 REFERENCE = r"""
@@ -68,8 +67,10 @@ def main() -> None:
         reference = run_reference(REFERENCE, {"files": [str(f) for f in files], "models": list(MODELS)})
         audio_s = len(files) * args.seconds
         print(f"{len(files)} excerpts x {args.seconds:.0f} s of {', '.join(f.stem for f in files)}")
-        print("| model | max mean-score difference | top-5 same | top-1 same | earmark x real time | "
-              "musicnn (TF) x real time |")
+        print(
+            "| model | max mean-score difference | top-5 same | top-1 same | earmark x real time | "
+            "musicnn (TF) x real time |"
+        )
         print("|---|---|---|---|---|---|")
         for original, name in MODELS.items():
             model = earmark.load(name)
@@ -79,12 +80,12 @@ def main() -> None:
             theirs = np.array(reference[original]["scores"])
             assert tuple(reference[original]["tags"]) == model.labels, "tag names differ"
             mine = np.array([[dict((s.label, s.score) for s in p.scores)[t] for t in model.labels] for p in ours])
-            top5 = sum(
-                set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(mine, theirs)
-            )
+            top5 = sum(set(np.argsort(-a)[:5]) == set(np.argsort(-b)[:5]) for a, b in zip(mine, theirs))
             top1 = int(np.sum(mine.argmax(1) == theirs.argmax(1)))
-            print(f"| {name} | {np.abs(mine - theirs).max():.2e} | {top5}/{len(files)} | {top1}/{len(files)} | "
-                  f"{audio_s / ours_s:.0f}x | {audio_s / reference[original]['seconds']:.0f}x |")
+            print(
+                f"| {name} | {np.abs(mine - theirs).max():.2e} | {top5}/{len(files)} | {top1}/{len(files)} | "
+                f"{audio_s / ours_s:.0f}x | {audio_s / reference[original]['seconds']:.0f}x |"
+            )
             for f, row in zip(files, mine):
                 best = ", ".join(f"{model.labels[i]} {row[i]:.2f}" for i in np.argsort(-row)[:5])
                 print(f"    {f.stem}: {best}")

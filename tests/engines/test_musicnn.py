@@ -21,10 +21,18 @@ MUSIC = Path(os.environ.get("EARMARK_TEST_MUSIC", Path.home() / ".cache" / "earm
 TRACKS = MUSIC / "usr/share/games/wesnoth/1.16/data/core/music"
 # The shapes musicnn's build_musicnn gives its variables (filters 1.6 x 128 = 204 and 1.6 x 32 = 51).
 SHAPES = {
-    "conv2d/kernel": (7, 38, 1, 204), "conv2d_1/kernel": (7, 67, 1, 204), "conv2d_2/kernel": (128, 1, 1, 51),
-    "conv2d_3/kernel": (64, 1, 1, 51), "conv2d_4/kernel": (32, 1, 1, 51), "conv2d_5/kernel": (7, 561, 1, 64),
-    "conv2d_6/kernel": (7, 64, 1, 64), "conv2d_7/kernel": (7, 64, 1, 64), "dense/kernel": (1506, 200),
-    "dense_1/kernel": (200, 50), "batch_normalization/gamma": (1,), "batch_normalization_9/moving_mean": (1506,),
+    "conv2d/kernel": (7, 38, 1, 204),
+    "conv2d_1/kernel": (7, 67, 1, 204),
+    "conv2d_2/kernel": (128, 1, 1, 51),
+    "conv2d_3/kernel": (64, 1, 1, 51),
+    "conv2d_4/kernel": (32, 1, 1, 51),
+    "conv2d_5/kernel": (7, 561, 1, 64),
+    "conv2d_6/kernel": (7, 64, 1, 64),
+    "conv2d_7/kernel": (7, 64, 1, 64),
+    "dense/kernel": (1506, 200),
+    "dense_1/kernel": (200, 50),
+    "batch_normalization/gamma": (1,),
+    "batch_normalization_9/moving_mean": (1506,),
     "batch_normalization_10/beta": (200,),
 }
 

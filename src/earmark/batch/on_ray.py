@@ -32,7 +32,9 @@ class _Classifier:
 
         out = []
         for index, keys in zip(batch["index"], batch["keys"]):
-            rows = classify_chunk(self.classifier, [Item(k) for k in json.loads(keys)], self.options.options_for(self.classifier))
+            rows = classify_chunk(
+                self.classifier, [Item(k) for k in json.loads(keys)], self.options.options_for(self.classifier)
+            )
             out.append(json.dumps(rows))
         return {"index": list(batch["index"]), "rows": out}
 

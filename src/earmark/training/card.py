@@ -58,8 +58,11 @@ def model_card(report: Any, training: dict[str, Any], evaluation: dict[str, Any]
     )
     # Encoders whose weights restrict how a model built on them may be used.
     restricted = {"birdnet": "BirdNET V2.4 (CC BY-NC-SA 4.0): this model is for non-commercial use only"}
-    notes = "".join(f"\n- Encoder licence: {note}" for name, note in restricted.items()
-                    if report.mode == "head" and name in str(report.base).split("+"))
+    notes = "".join(
+        f"\n- Encoder licence: {note}"
+        for name, note in restricted.items()
+        if report.mode == "head" and name in str(report.base).split("+")
+    )
     if "false_accept_rate" in evaluation:
         per_class += (
             f"\n\nAt threshold {evaluation['threshold']}: the keyword is caught in {evaluation['recall']:.1%} of "

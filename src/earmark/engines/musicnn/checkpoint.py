@@ -51,8 +51,9 @@ def read_checkpoint(prefix: str | Path) -> dict[str, np.ndarray]:
         offset, size = entry.get(4, 0), entry.get(5, 0)
         if offset + size > len(blob):
             raise ModelError(f"{data}: {key!r} lies past the end of the file (truncated checkpoint)")
-        array = np.frombuffer(blob, dtype=np.dtype(dtype).newbyteorder("<"), count=size // np.dtype(dtype).itemsize,
-                              offset=offset)
+        array = np.frombuffer(
+            blob, dtype=np.dtype(dtype).newbyteorder("<"), count=size // np.dtype(dtype).itemsize, offset=offset
+        )
         tensors[key.decode()] = array.reshape(entry.get("shape", ())).copy()
     return tensors
 
