@@ -115,3 +115,25 @@ def test_models_list():
 def test_python_dash_m_and_console_script():
     result = subprocess.run([sys.executable, "-m", "earmark", "models", "list"], capture_output=True, text=True)
     assert result.returncode == 0 and "zero-shot-audio-classification" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["classify", "evaluate", "compare", "listen", "batch", "serve"])
+def test_every_command_that_loads_a_model_has_the_model_options(command):
+    import typer.main
+
+    from earmark.cli.options import Metric
+    from earmark.evaluation.compare import METRICS
+
+    params = {p.name for p in typer.main.get_command(app).commands[command].params}
+    everywhere = {"model", "engine", "compute_type", "device", "threads"}
+    loads_by_ref = (
+        {"task", "labels", "template"} if command != "serve" else set()
+    )  # serve: NAME=REF, labels per request
+    batched = {"batch_size"} if command not in ("listen", "serve") else set()  # streams score one window at a time
+    assert everywhere | loads_by_ref - ({"task"} if command == "compare" else set()) | batched <= params
+    assert tuple(m.value for m in Metric) == METRICS
+
+
+def test_classify_without_a_model_names_the_offline_choices():
+    code, _, err = run("classify", "x.wav")
+    assert code == 2 and "--task language-id" in err and "offline here" in err

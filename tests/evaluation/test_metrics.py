@@ -145,3 +145,51 @@ def test_label_codes_match_dataset_labels():
     done = {"a.wav": {"top": ["German"], "seconds": 1}, "b.wav": {"top": ["German", "English"], "seconds": 1}}
     report = _report(model, clips, done, "", None)
     assert report.accuracy == 0.5 and report.top5_accuracy == 1.0 and report.unmatched_dataset_labels == ()
+
+
+def test_evaluate_takes_a_zero_shot_model_and_the_model_options(folder, model_dir, tmp_path):
+    """No --labels: CLAP is bound to the dataset's own labels, as compare does; --task/--batch-size/--device work."""
+    from typer.testing import CliRunner
+
+    from earmark.cli import app
+
+    report = tmp_path / "r.json"
+    args = ["evaluate", str(folder), "-m", str(model_dir("clap")), "--batch-size", "2", "--device", "cpu"]
+    result = CliRunner().invoke(app, [*args, "--template", "A sound of {}.", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["clips"] == 6
+    both = CliRunner().invoke(app, ["evaluate", str(folder), "-m", "x", "--task", "language-id"])
+    assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_compare_label_map_plots_and_resume(folder, model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from earmark.cli import app
+
+    label_map = tmp_path / "map.json"
+    label_map.write_text(json.dumps({label: "yes" for label in ("yes", "no", "up", "down")}))  # all say "yes"
+    base = ["compare", str(folder), "-m", str(model_dir("ast")), "-m", str(model_dir("ast")) + "@transformers"]
+    plain = CliRunner().invoke(app, [*base, "--report", str(tmp_path / "a.json")])
+    swapped = CliRunner().invoke(
+        app,
+        [
+            *base,
+            "--label-map",
+            str(label_map),
+            "--report",
+            str(tmp_path / "b.json"),
+            "--plot",
+            str(tmp_path / "cm.png"),
+            "--resume",
+            str(tmp_path / "journals"),
+        ],
+    )
+    assert plain.exit_code == 0 and swapped.exit_code == 0, swapped.output
+    after = json.loads((tmp_path / "b.json").read_text())
+    assert [row["accuracy"] for row in after] == [0.5, 0.5]  # every answer is "yes": right on half the clips
+    assert (tmp_path / "cm-1.png").stat().st_size > 1000 and (tmp_path / "cm-2.png").exists()
+    journals = sorted((tmp_path / "journals").iterdir())
+    assert len(journals) == 2 and all(len(j.read_text().splitlines()) == 7 for j in journals)  # header + 6 clips
+    again = CliRunner().invoke(app, [*base, "--label-map", str(label_map), "--resume", str(tmp_path / "journals")])
+    assert again.exit_code == 0 and all(len(j.read_text().splitlines()) == 7 for j in journals)

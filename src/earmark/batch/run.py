@@ -43,6 +43,8 @@ class BatchOptions:
     labels: tuple[str, ...] | None = None
     """Zero-shot labels (CLAP)."""
     template: str | None = None
+    device: str = "cpu"
+    """torch device of each worker's model."""
     classify: ClassifyOptions | None = None
     """How to classify; None: the model's own defaults (e.g. vote pooling for language ID, max pooling
     and a 0.1 threshold for BirdNET) with ``changes`` applied."""
@@ -100,6 +102,7 @@ class BatchOptions:
             compute_type=self.compute_type,
             labels=list(self.labels) if self.labels else None,
             template=self.template,
+            device=self.device,
             threads=threads,
             **self.engine_options,
         )

@@ -34,6 +34,7 @@ class _Commands(TyperGroup):
             raise fail(" ".join(str(e).split())) from None
         except (
             click.exceptions.ClickException,
+            typer.TyperException,  # typer's own (vendored) click raises these for bad options
             click.exceptions.Exit,
             click.exceptions.Abort,
             typer.Exit,

@@ -11,17 +11,24 @@ import typer
 
 from .app import app
 from .options import (
+    BatchSizeOption,
     ComputeTypeOption,
+    DeviceOption,
     EngineOption,
+    LabelsOption,
     LatOption,
     LonOption,
+    ModelOption,
     OverlapOption,
     SensitivityOption,
     SfThreshOption,
     SpeciesListOption,
+    TaskOption,
     TemplateOption,
     WeekOption,
     engine_options,
+    label_list,
+    model_ref,
     split_engine,
 )
 
@@ -31,19 +38,21 @@ logger = logging.getLogger("earmark")
 @app.command()
 def batch(
     data: Annotated[list[str], typer.Argument(help="Files, folders (recursive), globs, CSV/JSONL manifests, hf:ID.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Model directory, Hub id, task; MODEL@onnx-int8.")],
+    model: ModelOption = None,
+    task: TaskOption = None,
     out: Annotated[Path, typer.Option(help="The table: .parquet (default format), .jsonl or .csv.")] = Path(
         "earmark.parquet"
     ),
     engine: EngineOption = "auto",
     compute_type: ComputeTypeOption = "float32",
-    labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
+    labels: LabelsOption = None,
     template: TemplateOption = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels per file and per segment.")] = 5,
     threshold: Annotated[Optional[float], typer.Option(help="Drop labels scoring below this.")] = None,
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s): segment rows.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
+    batch_size: BatchSizeOption = 8,
+    device: DeviceOption = "cpu",
     workers: Annotated[int, typer.Option(min=1, help="Processes (or Ray actors), each with the model once.")] = 1,
     chunk: Annotated[int, typer.Option(min=1, help="Files per shard: the most a kill can cost, per worker.")] = 16,
     use_ray: Annotated[bool, typer.Option("--ray", help="Run on a Ray cluster (pip install 'earmark[ray]').")] = False,
@@ -71,13 +80,14 @@ def batch(
     """Classify a whole corpus into one long table; rerun the same command to resume after a crash."""
     from ..batch import BatchOptions, run_batch
 
-    ref, engine, compute_type = split_engine(model, engine, compute_type)
+    ref, engine, compute_type = split_engine(model_ref(model, task), engine, compute_type)
     given = {"top_k": top_k, "threshold": threshold, "window_s": window_s, "hop_s": hop_s, "batch_size": batch_size}
     options = BatchOptions(
         model=ref,
         engine=engine,
         compute_type=compute_type,
-        labels=tuple(x.strip() for x in labels.split(",")) if labels else None,
+        labels=tuple(label_list(labels)) if labels else None,
+        device=device,
         template=template,
         changes={k: v for k, v in given.items() if v is not None},
         engine_options=engine_options(

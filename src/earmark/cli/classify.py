@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Annotated, Any, Optional
 
@@ -10,20 +9,28 @@ import typer
 
 from ..errors import OptionError
 from ..results import TIMELINE_SUFFIXES, Failure
-from ..tasks import TASKS
 from .app import app, fail
 from .options import (
+    BatchSizeOption,
+    ComputeTypeOption,
+    DeviceOption,
+    EngineOption,
     Function,
+    LabelsOption,
     LatOption,
     LonOption,
+    ModelOption,
     OverlapOption,
     Pooling,
     SensitivityOption,
     SfThreshOption,
     SpeciesListOption,
+    TaskOption,
     TemplateOption,
+    ThreadsOption,
     WeekOption,
-    engine_options,
+    load_model,
+    model_ref,
 )
 from .output import Progress, print_failures, print_prediction
 
@@ -31,17 +38,16 @@ from .output import Progress, print_failures, print_prediction
 @app.command()
 def classify(
     audio: Annotated[list[str], typer.Argument(help="Audio files, directories or URLs.")],
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, Hub id, or task.")] = None,
-    task: Annotated[
-        Optional[str], typer.Option(help="A built-in task, with its default model (earmark models list).")
-    ] = None,
-    engine: Annotated[str, typer.Option(help="Engine: auto, or one by name (e.g. ct2, transformers).")] = "auto",
-    compute_type: Annotated[str, typer.Option(help="CTranslate2 precision: float32 or int8 (faster).")] = "float32",
+    model: ModelOption = None,
+    task: TaskOption = None,
+    engine: EngineOption = "auto",
+    compute_type: ComputeTypeOption = "float32",
+    threads: ThreadsOption = None,
     languages: Annotated[
         Optional[str],
         typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised."),
     ] = None,
-    labels: Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")] = None,
+    labels: LabelsOption = None,
     template: TemplateOption = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels to show per input.")] = 5,
     threshold: Annotated[Optional[float], typer.Option(help="Hide labels scoring below this.")] = None,
@@ -49,14 +55,14 @@ def classify(
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s) for long audio.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
     pooling: Annotated[Optional[Pooling], typer.Option(help="Pool window scores: mean, max, or vote.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Clips per model call.")] = 8,
+    batch_size: BatchSizeOption = 8,
     timeline: Annotated[
         Optional[str], typer.Option(help="Write the timeline (.json, .csv, .selection.table.txt Raven, .txt Audacity).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows: source,rank,label,score.")] = False,
-    device: Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:N or mps.")] = "cpu",
+    device: DeviceOption = "cpu",
     rescale: Annotated[
         bool,
         typer.Option(help="Divide float audio whose peak is far outside [-1, 1] by its peak instead of refusing it."),
@@ -72,14 +78,10 @@ def classify(
     """Classify audio files and print the top labels."""
     from ..io.decode import expand_sources
     from ..options import ClassifyOptions
-    from ..registry import load
 
     if sum((as_json, as_jsonl, as_csv)) > 1:
         raise fail("choose one of --json, --jsonl, --csv")
-    if (model is None) == (task is None):
-        raise fail(
-            "give --model or --task, not both" if model and task else "give --model or --task (earmark models list)"
-        )
+    ref = model_ref(model, task)
     sources = expand_sources(audio)
     if timeline and len(sources) != 1:
         raise OptionError("--timeline writes one recording's timeline; give exactly one input")
@@ -95,13 +97,15 @@ def classify(
         "restrict": tuple(x.strip() for x in languages.split(",")) if languages else None,
     }
     changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size, "rescale": rescale}
-    if task is not None and task not in TASKS:
-        close = difflib.get_close_matches(task, list(TASKS), n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise OptionError(f"unknown task {task!r}; {hint}tasks: {', '.join(TASKS)}")
     ClassifyOptions(**changes)  # bad options fail before a model is loaded
-    label_list = [x.strip() for x in labels.split(",")] if labels is not None else None
-    extra = engine_options(
+    classifier = load_model(
+        ref,
+        labels=labels,
+        template=template,
+        engine=engine,
+        compute_type=compute_type,
+        device=device,
+        threads=threads,
         lat=lat,
         lon=lon,
         week=week,
@@ -109,15 +113,6 @@ def classify(
         sensitivity=sensitivity,
         overlap=overlap,
         sf_thresh=sf_thresh,
-    )
-    classifier = load(
-        model or task,
-        labels=label_list,
-        template=template,
-        engine=engine,
-        compute_type=compute_type,
-        device=device,
-        **extra,
     )
     # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.
     options = classifier.default_options.replace(**changes)

@@ -11,18 +11,27 @@ import typer
 from ..errors import OptionError
 from .app import app
 from .options import (
+    BatchSizeOption,
     ComputeTypeOption,
     ConfigOption,
+    DeviceOption,
     EngineOption,
     LabelColumnOption,
+    LabelMapOption,
     LabelPatternOption,
+    LabelsOption,
     LimitOption,
+    Metric,
+    ModelOption,
     SeedOption,
     ShuffleOption,
     SplitOption,
     StreamingOption,
+    TaskOption,
+    TemplateOption,
     ThreadsOption,
-    split_engine,
+    load_model,
+    model_ref,
 )
 from .output import Progress, print_comparison, print_failures, print_report
 
@@ -41,9 +50,12 @@ def _read_label_map(path: Path | None) -> dict[str, str] | None:
 @app.command()
 def evaluate(
     data: DataArgument,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model directory, Hub id, task or .tflite file.")],
+    model: ModelOption = None,
+    task: TaskOption = None,
+    labels: LabelsOption = None,
+    template: TemplateOption = None,
     label_pattern: LabelPatternOption = None,
-    label_map: Annotated[Optional[Path], typer.Option(help="JSON: model label -> dataset label.")] = None,
+    label_map: LabelMapOption = None,
     only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label the model has.")] = False,
     limit: LimitOption = None,
     shuffle: ShuffleOption = False,
@@ -60,12 +72,16 @@ def evaluate(
     engine: EngineOption = "auto",
     compute_type: ComputeTypeOption = "float32",
     threads: ThreadsOption = None,
+    device: DeviceOption = "cpu",
+    batch_size: BatchSizeOption = 8,
 ) -> None:
     """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
     from ..evaluation import evaluate as run
     from ..evaluation import match_labels, plot_confusion
+    from ..evaluation.metrics import normalize_label
     from ..io.labelled import load_labelled
-    from ..registry import load
+
+    ref = model_ref(model, task)
 
     hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
     clips = load_labelled(
@@ -77,13 +93,27 @@ def evaluate(
         hf=hf,
     )
     mapping = _read_label_map(label_map)
-    ref, engine, compute_type = split_engine(model, engine, compute_type)
-    classifier = load(ref, engine=engine, compute_type=compute_type, threads=threads)
+    classifier = load_model(
+        ref, labels=labels, template=template, engine=engine, compute_type=compute_type, device=device, threads=threads
+    )
+    if not classifier.labels_bound:  # zero-shot without --labels: the dataset's labels are the candidates
+        names = sorted({c.label for c in clips})
+        prompts = [normalize_label(label) for label in names]
+        classifier = classifier.with_labels(prompts, template)
+        mapping = dict(zip(prompts, names)) | (mapping or {})
     if only_model_labels:
         known = set(match_labels(classifier.labels, sorted({c.label for c in clips}), mapping).values())
         clips = [c for c in clips if c.label in known][:limit]
     with Progress(len(clips)) as advance:
-        result = run(classifier, clips, data=data, label_map=mapping, cache=resume, progress=lambda d, t: advance())
+        result = run(
+            classifier,
+            clips,
+            data=data,
+            label_map=mapping,
+            cache=resume,
+            batch_size=batch_size,
+            progress=lambda d, t: advance(),
+        )
     if report:
         report.write_text(result.to_json())
     if plot:
@@ -101,37 +131,51 @@ def compare(
         list[str],
         typer.Option("--model", "-m", help="Two or more models; MODEL@onnx-int8 runs one on another engine."),
     ],
+    labels: LabelsOption = None,
+    template: TemplateOption = None,
     label_pattern: LabelPatternOption = None,
-    template: Annotated[str, typer.Option(help="Prompt for zero-shot models, with {} for the label.")] = (
-        "This is a sound of {}."
-    ),
-    sort: Annotated[str, typer.Option(help="Metric to sort by: accuracy, macro_f1, top5_accuracy, clips_per_s.")] = (
-        "accuracy"
-    ),
+    label_map: LabelMapOption = None,
+    sort: Annotated[Metric, typer.Option(help="Metric to sort by.")] = Metric.accuracy,
     limit: LimitOption = None,
     shuffle: ShuffleOption = False,
     seed: SeedOption = 0,
     report: Annotated[Optional[Path], typer.Option(help="Write all reports as JSON here.")] = None,
+    plot: Annotated[
+        Optional[Path], typer.Option(help="Confusion-matrix PNGs: PATH's name + the model's place (cm-1.png, ...).")
+    ] = None,
+    resume: Annotated[
+        Optional[Path], typer.Option(help="A folder of resume journals, one per model: resumed from and appended to.")
+    ] = None,
     only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label every model has.")] = False,
     split: SplitOption = "train",
     config: ConfigOption = None,
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
+    engine: EngineOption = "auto",
+    compute_type: ComputeTypeOption = "float32",
     threads: ThreadsOption = None,
+    device: DeviceOption = "cpu",
+    batch_size: BatchSizeOption = 8,
 ) -> None:
     """Evaluate several models on the same clips and print one table, best first."""
-    from ..evaluation.compare import METRICS, compare, keep_model_labels
+    from ..evaluation import plot_confusion
+    from ..evaluation.compare import compare, keep_model_labels
     from ..io.labelled import load_labelled
-    from ..registry import load
 
-    if sort not in METRICS:
-        raise OptionError(f"--sort {sort!r} is not allowed; use one of {', '.join(METRICS)}")
+    mapping = _read_label_map(label_map)
     hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
     clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
     classifiers = []  # each loaded once
     for name in model:
-        ref, engine, compute_type = split_engine(name)
-        classifier = load(ref, engine=engine, compute_type=compute_type, threads=threads)
+        classifier = load_model(
+            name,
+            labels=labels,
+            template=template,
+            engine=engine,
+            compute_type=compute_type,
+            device=device,
+            threads=threads,
+        )
         classifiers.append(classifier)
     if only_model_labels:
         clips = keep_model_labels(classifiers, clips)
@@ -145,11 +189,24 @@ def compare(
         bars[-1].advance()
 
     try:
-        rows = compare(classifiers, clips, data=data, template=template, sort=sort, progress=progress)
+        rows = compare(
+            classifiers,
+            clips,
+            data=data,
+            template=template,
+            sort=sort.value,
+            label_map=mapping,
+            resume=resume,
+            batch_size=batch_size,
+            progress=progress,
+        )
     finally:
         for bar in bars:
             bar.stop()
     print_comparison(rows)
+    if plot:
+        for place, row in enumerate(rows, start=1):
+            plot_confusion(row.report, plot.with_name(f"{plot.stem}-{place}{plot.suffix or '.png'}"))
     if report:
         report.write_text(json.dumps([row.to_dict() for row in rows], indent=2))
     failed = {f["key"]: f for row in rows for f in row.report.failed}  # a bad clip fails for every model

@@ -7,6 +7,17 @@ from typing import Annotated, Optional
 import typer
 
 from .app import app, fail
+from .options import (
+    ComputeTypeOption,
+    DeviceOption,
+    EngineOption,
+    LabelsOption,
+    TaskOption,
+    TemplateOption,
+    ThreadsOption,
+    label_list,
+    model_ref,
+)
 from .output import print_event
 
 
@@ -16,8 +27,16 @@ def listen(
         Optional[str], typer.Argument(help="An audio file, or - for stdin (raw s16le PCM or WAV).")
     ] = None,
     model: Annotated[
-        list[str], typer.Option("--model", "-m", help="wake-word/NAME, wake-word/NAME@micro, or any classifier.")
-    ] = ["wake-word/alexa"],  # noqa: B006  (typer needs the literal default)
+        Optional[list[str]],
+        typer.Option("--model", "-m", help="wake-word/NAME, wake-word/NAME@micro, or any classifier; repeatable."),
+    ] = None,
+    task: TaskOption = None,
+    labels: LabelsOption = None,
+    template: TemplateOption = None,
+    engine: EngineOption = "auto",
+    compute_type: ComputeTypeOption = "float32",
+    device: DeviceOption = "cpu",
+    threads: ThreadsOption = None,
     mic: Annotated[
         bool, typer.Option("--mic", help="Listen to the default microphone (pip install 'earmark\\[mic]').")
     ] = False,
@@ -50,6 +69,9 @@ def listen(
 
     if mic == (audio is not None):
         raise fail("give an audio file, - for stdin, or --mic")
+    if model and task:
+        raise fail("give --model or --task, not both")
+    models = model or [model_ref(None, task or "wake-word")]  # wake-word/alexa unless told otherwise
     ignored = FILLERS if ignore is None else tuple(x.strip() for x in ignore.split(",") if x.strip())
     options = StreamOptions(
         threshold=threshold,
@@ -58,7 +80,16 @@ def listen(
         vad_threshold=vad_threshold or None,
         ignore=ignored,
     )
-    stream = listener(model, options)
+    stream = listener(
+        models,
+        options,
+        labels=label_list(labels),
+        template=template,
+        engine=engine,
+        compute_type=compute_type,
+        device=device,
+        threads=threads,
+    )
     chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
     try:
         for chunk in chunks:

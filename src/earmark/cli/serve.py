@@ -9,7 +9,7 @@ import typer
 
 from ..errors import OptionError, missing_extra
 from .app import app
-from .options import ComputeTypeOption, EngineOption, ThreadsOption, split_engine
+from .options import ComputeTypeOption, DeviceOption, EngineOption, ThreadsOption, split_engine
 
 
 def parse_models(specs: list[str]) -> list[tuple[str, str]]:
@@ -45,6 +45,7 @@ def serve(
     engine: EngineOption = "auto",
     compute_type: ComputeTypeOption = "float32",
     threads: ThreadsOption = None,
+    device: DeviceOption = "cpu",
 ) -> None:
     """Serve models over HTTP (Hugging Face Inference API shape) and WebSocket, with a browser page at /."""
     try:
@@ -63,7 +64,9 @@ def serve(
     for name, spec in parse_models(model):
         ref, eng, compute = split_engine(spec, engine, compute_type)
         typer.echo(f"earmark: loading {name} = {ref} ({eng})", err=True)
-        served.append(ServedModel(name, ref, load(ref, engine=eng, compute_type=compute, threads=threads)))
+        served.append(
+            ServedModel(name, ref, load(ref, engine=eng, compute_type=compute, threads=threads, device=device))
+        )
     settings = ServeSettings(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_batch_size=max_batch_size,

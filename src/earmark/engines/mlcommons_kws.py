@@ -39,7 +39,6 @@ class TFLiteKWSClassifier(Classifier):
         self.name = str(path)
         self.path = path
         self.interpreter = tflite_interpreter(path)
-        self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.mel = mel_filter_bank(

@@ -6,8 +6,10 @@ own label names (normalised), so CLAP competes with fixed-label models on the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..classifier import Classifier
@@ -15,7 +17,7 @@ from ..errors import OptionError
 from ..io.labelled import LabelledClip
 from .metrics import EvaluationReport, evaluate, match_labels, normalize_label
 
-__all__ = ["METRICS", "Compared", "compare", "keep_model_labels"]
+__all__ = ["METRICS", "Compared", "compare", "journal_name", "keep_model_labels"]
 
 METRICS = ("accuracy", "macro_f1", "top5_accuracy", "clips_per_s")
 
@@ -48,16 +50,23 @@ def compare(
     data: str = "",
     template: str | None = None,
     sort: str = "accuracy",
+    label_map: Mapping[str, str] | None = None,
+    resume: str | Path | None = None,
+    batch_size: int = 8,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Compared]:
     """Evaluate each classifier on ``clips``; sorted by ``sort`` (one of :data:`METRICS`), best first.
-    ``progress(model_name, done, total)`` is called as clips finish."""
+    ``label_map`` (model label -> dataset label) applies to the fixed-label models; ``resume`` is a
+    folder holding one resume journal per model; ``progress(model_name, done, total)`` is called as
+    clips finish."""
     if sort not in METRICS:
         raise OptionError(f"sort={sort!r} is not allowed; use one of {', '.join(METRICS)}")
     dataset_labels = sorted({c.label for c in clips})
+    if resume:
+        Path(resume).mkdir(parents=True, exist_ok=True)
     rows = []
-    for classifier in classifiers:
-        mapping = None
+    for index, classifier in enumerate(classifiers):
+        mapping = label_map
         if not classifier.labels_bound:  # zero-shot: the dataset's own label names are the candidates
             prompts = [normalize_label(label) for label in dataset_labels]
             classifier = classifier.with_labels(prompts, template)
@@ -68,7 +77,15 @@ def compare(
             clips,
             data=data,
             label_map=mapping,
+            cache=Path(resume) / journal_name(index, classifier) if resume else None,
+            batch_size=batch_size,
             progress=(lambda done, total, name=name: progress(name, done, total)) if progress else None,
         )
         rows.append(Compared(report, classifier.size_bytes))
     return sorted(rows, key=lambda row: getattr(row.report, sort), reverse=True)
+
+
+def journal_name(index: int, classifier: Classifier) -> str:
+    """The file name of a model's resume journal in a ``compare`` resume folder (its place and name)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{classifier.name}-{classifier.engine}-{classifier.compute_type}")
+    return f"{index + 1:02d}-{safe[-80:]}.jsonl"

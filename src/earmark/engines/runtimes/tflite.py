@@ -17,10 +17,13 @@ __all__ = ["tflite_interpreter"]
 logger = logging.getLogger("earmark")
 
 
-def tflite_interpreter(path: Path, threads: int = 1, *, keep_intermediates: bool = False):
+def tflite_interpreter(
+    path: Path, threads: int = 1, *, shape: list[int] | None = None, keep_intermediates: bool = False
+):
     """An interpreter for a ``.tflite`` file, tensors allocated. TFLite's C++ runtime prints
     "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on the process's stderr when it first
     allocates; that line is kept back unless earmark's logger shows debug messages (``--verbose``).
+    ``shape``: the input's shape, set before allocation (models whose default shape cannot run).
     ``keep_intermediates``: keep every tensor readable after ``invoke`` (for embeddings read from the
     layer before the output; the XNNPACK delegate otherwise reuses their memory)."""
     try:
@@ -32,6 +35,8 @@ def tflite_interpreter(path: Path, threads: int = 1, *, keep_intermediates: bool
         interpreter = Interpreter(
             model_path=str(path), num_threads=threads, experimental_preserve_all_tensors=keep_intermediates
         )
+    if shape is not None:
+        interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], shape, strict=True)
     with _quiet_native_stderr(not logger.isEnabledFor(logging.DEBUG)):
         interpreter.allocate_tensors()
     return interpreter

@@ -44,10 +44,8 @@ class _Runner:
     """One TFLite interpreter with a fixed input shape."""
 
     def __init__(self, path: Path, shape: list[int] | None = None, *, threads: int = 1) -> None:
-        self.interpreter = tflite_interpreter(path, threads)
-        if shape is not None:  # the melspectrogram model must be resized before allocation
-            self.interpreter.resize_tensor_input(0, shape, strict=True)
-        self.interpreter.allocate_tensors()
+        # the melspectrogram model must be resized before allocation
+        self.interpreter = tflite_interpreter(path, threads, shape=shape)
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
 
