@@ -160,3 +160,18 @@ def test_cli_train_keyword(tmp_path):
     empty.mkdir()
     bad = CliRunner().invoke(app, ["train-keyword", str(empty), "--out", str(tmp_path / "x"), "--negatives", negatives])
     assert bad.exit_code == 2 and "no audio files" in bad.output
+
+
+def test_the_default_encoder_is_chosen_on_the_training_clips(small_fsdd, cache, tmp_path):
+    """encoder="auto": speech goes to openWakeWord + Whisper base, sound events to BirdNET, each chosen
+    by a cross-validation over the training speakers/folds only (never the held-out ones)."""
+    clips = load_labelled(small_fsdd, label_pattern=r"^(\d+)_")
+    report = train_head(clips, tmp_path / "speech", split_by=SPEAKER, test_groups=["lucas"], cache=cache)
+    choice = report.details["encoder_choice"]
+    assert report.base == "openwakeword+whisper-base" and choice[report.base] > choice["birdnet"], choice
+    esc10 = shared_path("data", "esc10")
+    events = load_labelled(esc10)  # all ten classes: on five of them the two candidates tie
+    report = train_head(events, tmp_path / "events", split_by=r"^(\d)-", test_groups=["4"], cache=cache)
+    assert report.base == "birdnet", report.details["encoder_choice"]
+    assert json.loads((tmp_path / "events" / "earmark.json").read_text())["encoder"] == "birdnet"
+    assert "non-commercial" in (tmp_path / "events" / "README.md").read_text()

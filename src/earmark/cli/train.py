@@ -23,8 +23,12 @@ def train(
         Mode, typer.Option(help="head: a small head on a frozen encoder; finetune: the whole model.")
     ] = Mode.head,
     encoder: Annotated[
-        str, typer.Option(help="head: openwakeword, whisper-base, or a transformers audio model (Hub id or folder).")
-    ] = "openwakeword",
+        str,
+        typer.Option(
+            help="head: auto (the best of openwakeword+whisper-base and birdnet on the training clips), openwakeword, "
+            "whisper-base, birdnet, musicnn, a transformers audio model, or several joined with +."
+        ),
+    ] = "auto",
     head: Annotated[Head, typer.Option(help="head: logistic, mlp or attention (attentive statistics pooling).")] = (
         Head.logistic
     ),

@@ -28,6 +28,7 @@ from ..hub import local_ref
 from ..io.labelled import LabelledClip
 from ..registry import load
 from .cache import cache_file, encode_clips
+from .choose import AUTO, choose_encoder
 from .card import data_licence, model_card
 from .heads import HEADS, fit_head, save_head
 from .split import Split, split_clips
@@ -41,9 +42,10 @@ TRAINING = "training.json"
 class TrainOptions:
     """What :func:`train_head` trains, and on which split."""
 
-    encoder: str = "openwakeword"
-    """``openwakeword``, ``whisper-base``, a transformers audio model (Hub id or folder), or several
-    joined with ``+``."""
+    encoder: str = "auto"
+    """``auto`` (the best of openWakeWord + Whisper base and BirdNET on the training clips, see
+    :mod:`earmark.training.choose`), ``openwakeword``, ``whisper-base``, ``birdnet``, ``musicnn``, a
+    transformers audio model (Hub id or folder), or several joined with ``+``."""
     head: str = "logistic"
     """``logistic``, ``mlp`` or ``attention`` (attentive statistics pooling)."""
     split_by: str | None = None
@@ -135,7 +137,16 @@ def train_head(
     (out / TRAINING).unlink(missing_ok=True)
     cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
     cache.mkdir(parents=True, exist_ok=True)
-    encoder_name = local_ref(opts.encoder)
+    encoder_name, choice = local_ref(opts.encoder), None
+    if opts.encoder == AUTO:
+        fit = ~split.test
+
+        def training_frames(name: str) -> list[np.ndarray | None]:
+            encoded, _ = encode_clips(clips, load_encoder(name), cache_file(cache, name), progress)
+            return [f for f, m in zip(encoded, fit) if m]
+
+        labels = np.array([c.label for c in clips])
+        encoder_name, choice = choose_encoder(labels[fit], split.groups[fit], training_frames, seed=opts.seed)
     encoded, failed = encode_clips(clips, load_encoder(encoder_name), cache_file(cache, encoder_name), progress)
     if failed:  # clips that cannot be read are left out, and the split made without them
         clips = [c for c, f in zip(clips, encoded) if f is not None]
@@ -161,6 +172,8 @@ def train_head(
         "fit_seconds": round(time.perf_counter() - started - encoded_s, 1),
         "failed": [{"key": key, "error": error} for key, error in failed.items()],
     }
+    if choice:
+        details["encoder_choice"] = choice
     if "epochs" in fitted:
         details |= {"epochs": fitted["epochs"], "stopped_at": fitted["stopped_at"], "refit": fitted["refit"]}
     config = {"mode": "head", "encoder": encoder_name, "head": opts.head, "split_by": opts.split_by, "seed": opts.seed}
