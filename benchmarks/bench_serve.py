@@ -5,10 +5,12 @@ Load: 32 concurrent clients send real 1 s clips (Speech Commands) for a fixed nu
   FastAPI server calling transformers.pipeline per request (what a user would write); throughput and
   p50/p95/p99 latency for each, same run, same model (wav2vec2-base architecture, random weights: no
   checkpoint can be downloaded here; speed does not depend on weight values).
-Soak: 2,000 mixed requests to (a) - good, bad audio, oversize, unknown model, cancelled mid-upload -
-  counting 5xx answers and the server's RSS growth after warm-up.
+  With --int8, (a) and (b) also run on the ONNX Runtime int8 engine (exported before the servers start).
+Soak: after a warm-up of --soak-warmup mixed requests (every kind of request once through its code
+  path, and the allocator's arenas grown), RSS is read; then 2,000 mixed requests to (a) - good, bad
+  audio, oversize, unknown model, cancelled mid-upload - counting 5xx answers, and RSS read again.
 
-    .venv/bin/python benchmarks/bench_serve.py [--requests 256] [--soak 2000]
+    .venv/bin/python benchmarks/bench_serve.py [--requests 256] [--soak 2000] [--soak-warmup 400] [--int8]
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--soak", type=int, default=2000)
+    parser.add_argument("--soak-warmup", type=int, default=400)
+    parser.add_argument("--int8", action="store_true", help="also serve the model on ONNX Runtime int8")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     import psutil
@@ -153,8 +157,21 @@ def main() -> None:
                 "/models/m",
             ),
             "earmark serve --max-batch-size 1": (earmark + ["--max-batch-size", "1"], "/models/m"),
-            "FastAPI + transformers.pipeline": ([sys.executable, str(script), model], "/"),
         }
+        if args.int8:
+            import earmark as library
+
+            library.load(model, engine="onnx", compute_type="int8")  # export once, before the clock starts
+            int8 = ["--engine", "onnx", "--compute-type", "int8"]
+            setups["earmark serve (dynamic batching, ONNX int8)"] = (
+                earmark + int8 + ["--max-batch-size", "16", "--max-wait-ms", "20"],
+                "/models/m",
+            )
+            setups["earmark serve --max-batch-size 1, ONNX int8"] = (
+                earmark + int8 + ["--max-batch-size", "1"],
+                "/models/m",
+            )
+        setups["FastAPI + transformers.pipeline"] = ([sys.executable, str(script), model], "/")
         results = {}
         for name, (command, path) in setups.items():
             port = free_port()
@@ -162,7 +179,8 @@ def main() -> None:
             try:
                 asyncio.run(load(f"http://127.0.0.1:{port}{path}", bodies[:16], 16))  # warm-up
                 wall, latencies, failures = asyncio.run(load(f"http://127.0.0.1:{port}{path}", bodies, args.clients))
-                if name.startswith("earmark serve (dynamic") and args.soak:
+                if name == "earmark serve (dynamic batching)" and args.soak:
+                    asyncio.run(soak(port, bodies, args.soak_warmup))
                     rss_before = psutil.Process(process.pid).memory_info().rss
                     counts = asyncio.run(soak(port, bodies, args.soak))
                     asyncio.run(load(f"http://127.0.0.1:{port}{path}", bodies[:64], 16))
@@ -178,15 +196,19 @@ def main() -> None:
                 f"non-200: {failures}",
                 flush=True,
             )
-        ours = results["earmark serve (dynamic batching)"]
         theirs = results["FastAPI + transformers.pipeline"]
-        p99 = (percentile(ours[1], 99), percentile(theirs[1], 99))
-        print(f"throughput ratio (a)/(c): {ours[0] / theirs[0]:.2f}x; p99 (a) {p99[0]:.0f} ms vs (c) {p99[1]:.0f} ms")
+        for name in [n for n in results if "dynamic batching" in n]:
+            ours = results[name]
+            p99 = (percentile(ours[1], 99), percentile(theirs[1], 99))
+            print(
+                f"{name} / pipeline server: {ours[0] / theirs[0]:.2f}x throughput; "
+                f"p99 {p99[0]:.0f} ms vs {p99[1]:.0f} ms"
+            )
         if args.soak:
             counts, before, after = soaked
             growth = (after - before) / before
             print(
-                f"soak: {args.soak} mixed requests -> {counts}; "
+                f"soak: {args.soak} mixed requests after {args.soak_warmup} of warm-up -> {counts}; "
                 f"RSS {before / 1e6:.0f} -> {after / 1e6:.0f} MB ({growth:+.1%})"
             )
 

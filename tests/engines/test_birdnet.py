@@ -132,3 +132,24 @@ def test_birdnet_encoder_gives_one_embedding_per_window():
 
     frames = load_encoder("birdnet").frames(earmark.load_audio(esc10("009 - Rooster")[0]))
     assert frames.shape == (2, 1024) and np.isfinite(frames).all()
+
+
+def test_tflite_notice_only_with_verbose():
+    """TFLite's C++ runtime writes "Created TensorFlow Lite XNNPACK delegate" on stderr; the CLI keeps it
+    back unless --verbose (a real process: the line is written to file descriptor 2 directly)."""
+    import subprocess
+    import sys
+
+    rooster = esc10("009 - Rooster")[0]
+    quiet = subprocess.run(
+        [sys.executable, "-m", "earmark", "classify", rooster, "--task", "birds", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    loud = subprocess.run(
+        [sys.executable, "-m", "earmark", "--verbose", "classify", rooster, "--task", "birds"],
+        capture_output=True,
+        text=True,
+    )
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)[0]["label"] == "Red Junglefowl"
+    assert "XNNPACK" not in quiet.stderr and "XNNPACK" in loud.stderr

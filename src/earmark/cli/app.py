@@ -82,14 +82,24 @@ def _setup(
     version: Annotated[
         bool, typer.Option("--version", help="Print earmark's version and exit.", is_eager=True, callback=_version)
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show earmark's debug log and the libraries' own messages and bars.")
+    ] = False,
 ) -> None:
-    """The CLI prints results and one-line errors; libraries' own progress bars would garble them."""
+    """The CLI prints results and one-line errors; libraries' own progress bars and notices (transformers'
+    "Loading weights", TFLite's "Created TensorFlow Lite XNNPACK delegate") would garble them, so they
+    are shown only with --verbose."""
     from transformers.utils import logging as hf_logging
 
     if debug:
         os.environ[DEBUG_ENV] = "1"
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    if verbose:
+        logging.getLogger("earmark").setLevel(logging.DEBUG)
+        hf_logging.set_verbosity_info()
+        hf_logging.enable_progress_bar()
+    else:
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
 
 def main() -> None:
