@@ -137,3 +137,47 @@ def test_every_command_that_loads_a_model_has_the_model_options(command):
 def test_classify_without_a_model_names_the_offline_choices():
     code, _, err = run("classify", "x.wav")
     assert code == 2 and "--task language-id" in err and "offline here" in err
+
+
+def _run_with_stderr(args: list[str], *, terminal: bool, env: dict | None = None) -> tuple[str, str]:
+    """Run the CLI in a real process; stderr on a pseudo-terminal (or a pipe), stdout always a pipe."""
+    import os
+    import pty
+
+    if not terminal:
+        done = subprocess.run([sys.executable, "-m", "earmark", *args], capture_output=True, text=True, env=env)
+        return done.stdout, done.stderr
+    controller, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "earmark", *args], stdout=subprocess.PIPE, stderr=follower, text=True, env=env
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    stdout = process.stdout.read()
+    process.wait()
+    os.close(controller)
+    return stdout, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_goes_to_stderr_and_never_into_the_jsonl(clips, model_dir):
+    """On a terminal the bar is drawn on stderr and cleared; stdout holds only JSON lines. Piped, stderr
+    gets plain progress lines (every 10 s; here EARMARK_PROGRESS_EVERY_S=0 shows one per file)."""
+    import os
+
+    args = ["classify", str(clips), "-m", str(model_dir("ast")), "--jsonl"]
+    stdout, stderr = _run_with_stderr(args, terminal=True)
+    lines = stdout.splitlines()
+    assert len(lines) == 3 and all(json.loads(line)["scores"] for line in lines)
+    assert "classifying" in stderr  # the bar was on the terminal...
+    assert "\x1b[" in stderr  # ...drawn with control sequences, which clear it at the end
+    stdout, stderr = _run_with_stderr(args, terminal=False, env=os.environ | {"EARMARK_PROGRESS_EVERY_S": "0"})
+    assert all(json.loads(line) for line in stdout.splitlines()) and "\x1b[" not in stderr
+    assert "earmark: classifying: 3/3" in stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Any
 
 import typer
 
-LOG_EVERY_S = 10.0
+LOG_EVERY_S = 10.0  # piped runs: a progress line this often (EARMARK_PROGRESS_EVERY_S changes it)
 
 __all__ = [
     "Progress",
@@ -21,6 +22,13 @@ __all__ = [
     "print_report",
     "size_text",
 ]
+
+
+def _every_s() -> float:
+    try:
+        return float(os.environ.get("EARMARK_PROGRESS_EVERY_S", LOG_EVERY_S))
+    except ValueError:
+        return LOG_EVERY_S
 
 
 class Progress:
@@ -49,7 +57,7 @@ class Progress:
         self.done += 1
         if self.bar is not None:
             self.bar.advance(self._task)
-        elif self.log_lines and time.monotonic() - self._last >= LOG_EVERY_S:  # piped: a plain line now and then
+        elif self.log_lines and time.monotonic() - self._last >= _every_s():  # piped: a plain line now and then
             self._last = time.monotonic()
             total = f"/{self.total}" if self.total else ""
             typer.echo(f"earmark: {self.description}: {self.done}{total}", err=True)
