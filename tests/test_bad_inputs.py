@@ -11,6 +11,7 @@ import resource
 import threading
 import time
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -193,3 +194,32 @@ def test_a_redirect_may_not_lead_to_a_refused_address(server):
     with pytest.raises(AudioError, match="private or local"):
         _check_host("http://localhost/x.wav", UrlPolicy(allow_private=False))
     _check_host(f"{server}/ok.wav", UrlPolicy(allow_private=True))
+
+
+def test_an_unreadable_file_is_one_line_saying_permission_denied(tmp_path):
+    """As root every file is readable, so the check runs as an unprivileged user (setpriv, a real
+    process with real file permissions)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o755)
+    tmp_path.chmod(0o755)
+    locked = folder / "locked.wav"
+    sf.write(locked, np.zeros(1600, np.float32), 16000)
+    locked.chmod(0o000)
+    code = (
+        "import earmark, sys\ntry:\n    earmark.load_audio(sys.argv[1])\n"
+        "except earmark.AudioError as e:\n    print(e)\n"
+    )
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code, str(locked)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if done.returncode and "Permission denied" in done.stderr and "python" in done.stderr.lower():
+        pytest.skip("the virtualenv is not readable by an unprivileged user here")
+    assert done.stdout.strip() == f"{locked}: permission denied", done.stderr[-500:]

@@ -171,7 +171,10 @@ def test_a_deadline_answers_504(served):
             response = c.post("/", content=wav_bytes(tone(440, 1.0)), headers={"Content-Type": "audio/wav"})
         finally:
             del slow.classifier.forward
+        time.sleep(0.8)  # the slow batch finishes after its request was answered 504
+        later = c.post("/", content=wav_bytes(tone(440, 1.0)), headers={"Content-Type": "audio/wav"})
     assert response.status_code == 504 and response.json()["type"] == "Timeout"
+    assert later.status_code == 200  # the batch thread lived on past the cancelled request
 
 
 def test_operations_endpoints(client):

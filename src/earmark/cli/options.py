@@ -140,7 +140,7 @@ def model_ref(model: str | None, task: str | None) -> str:
     if model is not None and task is not None:
         raise OptionError("give --model or --task, not both")
     if model is None and task is None:
-        from .models import availability
+        from .availability import availability
 
         offline = [
             f"--task {t.name} ({t.description})" for t in TASKS.values() if "offline" in availability(t.default_model)

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,18 +104,32 @@ class Batcher:
                 self._classify(items, options, labels, template)
 
     def _classify(self, items: list[_Item], options: ClassifyOptions, labels: Any, template: Any) -> None:
+        items = [i for i in items if not i.future.cancelled()]  # past their deadline: answered 504 already
+        if not items:
+            return
         try:
             classifier = self.classifier.with_labels(labels, template) if labels else self.classifier
             results = classifier.classify_many([i.audio for i in items], options, errors="yield", readahead=0)
         except Exception as e:  # an option that fails for the whole group: each request gets the error
             for item in items:
-                item.future.set_exception(e)
+                _settle(item.future, error=e)
             return
         for item, result in zip(items, results):
             if isinstance(result, Failure):
-                item.future.set_exception(_FailedInput(result))
+                _settle(item.future, error=_FailedInput(result))
             else:
-                item.future.set_result(result)
+                _settle(item.future, result=result)
+
+
+def _settle(future: Future, *, result: Any = None, error: BaseException | None = None) -> None:
+    """Answer a request, unless its deadline cancelled it meanwhile (the batch thread must live on)."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass
 
 
 class _FailedInput(Exception):

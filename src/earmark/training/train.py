@@ -28,8 +28,8 @@ from ..hub import local_ref
 from ..io.labelled import LabelledClip
 from ..registry import load
 from .cache import cache_file, encode_clips
-from .choose import AUTO, choose_encoder
 from .card import data_licence, model_card
+from .choose import AUTO, choose_encoder
 from .heads import HEADS, fit_head, save_head
 from .split import Split, split_clips
 
