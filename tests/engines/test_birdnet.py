@@ -153,3 +153,25 @@ def test_tflite_notice_only_with_verbose():
     )
     assert quiet.returncode == 0 and json.loads(quiet.stdout)[0]["label"] == "Red Junglefowl"
     assert "XNNPACK" not in quiet.stderr and "XNNPACK" in loud.stderr
+
+
+def test_batch_runs_birdnet_with_its_options_and_defaults(tmp_path):
+    """earmark batch keeps the model's own defaults (BirdNET: max pooling, threshold 0.1) and takes
+    the engine's options; a changed option is another fingerprint."""
+    import csv
+    import shutil
+
+    folder = tmp_path / "roosters"
+    folder.mkdir()
+    for path in esc10("009 - Rooster")[4:8]:
+        shutil.copy(path, folder)
+    out = tmp_path / "t.csv"
+    args = ["batch", str(folder), "--model", "birdnet", "--out", str(out), "--lat", "22", "--lon", "79"]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(out.open()))
+    files = [r for r in rows if r["level"] == "file" and r["rank"] in ("1", "")]
+    assert len(files) == 4 and all(float(r["score"]) >= 0.1 for r in rows if r["score"])  # one file: nothing >= 0.1
+    assert any(r["label"] == "Red Junglefowl" and r["code"] == "Gallus gallus" for r in files)
+    again = runner.invoke(app, [*args[:-1], "10"])  # another place: the journal refuses to mix
+    assert again.exit_code == 2 and "other settings" in again.output

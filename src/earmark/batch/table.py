@@ -30,13 +30,14 @@ def _row(path: str, level: str, start: Any, end: Any, rank: Any, label: Any, sco
 
 
 def rows_of(key: str, result: Prediction | Failure) -> list[dict[str, Any]]:
-    """The table rows of one input: its ranked labels, then its timeline's; or one error row."""
+    """The table rows of one input: its ranked labels, then its timeline's; one row with no label when
+    nothing passed the threshold (so every input is in the table); or one error row."""
     if isinstance(result, Failure):
         return [_row(key, "file", None, None, None, None, None, None, result.error)]
     rows = [
         _row(key, "file", 0.0, result.duration_s, rank, s.label, float(s.score), s.code, None)
         for rank, s in enumerate(result.scores, start=1)
-    ]
+    ] or [_row(key, "file", 0.0, result.duration_s, None, None, None, None, None)]  # heard, nothing above threshold
     for segment in result.timeline:
         rows += [
             _row(key, "segment", segment.start_s, segment.end_s, rank, s.label, float(s.score), s.code, None)
