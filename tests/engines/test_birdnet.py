@@ -67,11 +67,12 @@ def test_scores_are_birdnets_sigmoid_with_sensitivity(birdnet):
         (5.0, 0.0, [(0, 3), (3, 5)]),
         (4.4, 0.0, [(0, 3)]),
         (1.0, 0.0, [(0, 1)]),
-        (6.0, 1.5, [(0, 3), (1.5, 4.5), (3, 6)]),
+        (6.0, 1.5, [(0, 3), (1.5, 4.5), (3, 6), (4.5, 6)]),
     ],
 )
 def test_windows_are_birdnets_chunks(seconds, overlap, windows):
-    """3 s chunks every 3 - overlap s; a last chunk under 1.5 s dropped (a recording that short keeps one)."""
+    """BirdNET's loop: a 3 s chunk at every multiple of 3 - overlap s, stopping at the first chunk under
+    1.5 s (a recording that short keeps its one chunk); chunks are zero-padded to 3 s."""
     model = earmark.load("birdnet", overlap=overlap)
     audio = earmark.Audio(noise(seconds, rate=48000), 48000)
     clips = model.clips(audio, model.default_options)

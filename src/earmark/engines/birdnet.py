@@ -125,8 +125,6 @@ class BirdNETClassifier(Classifier):
             if out and len(chunk) < MIN_CHUNK_S * SAMPLE_RATE:
                 break  # a recording shorter than 1.5 s still gets its one (padded) chunk
             out.append(((start, start + len(chunk)), np.pad(chunk, (0, size - len(chunk)))))
-            if start + size >= len(samples):
-                break
         return out
 
     def logits(self, clips: Sequence[np.ndarray], *, embeddings: bool = False) -> np.ndarray:
