@@ -181,3 +181,15 @@ def test_progress_goes_to_stderr_and_never_into_the_jsonl(clips, model_dir):
     stdout, stderr = _run_with_stderr(args, terminal=False, env=os.environ | {"EARMARK_PROGRESS_EVERY_S": "0"})
     assert all(json.loads(line) for line in stdout.splitlines()) and "\x1b[" not in stderr
     assert "earmark: classifying: 3/3" in stderr
+
+
+def test_progress_restarts_when_a_count_starts_again():
+    """train --encoder auto encodes the clips once per candidate: each pass restarts the count."""
+    from earmark.cli.output import Progress
+
+    bar = Progress(10, enabled=False)
+    for done in (1, 5, 10, 1, 3):
+        bar.update(done)
+    assert (bar.done, bar.total) == (3, 10)
+    bar.advance()
+    assert bar.done == 4

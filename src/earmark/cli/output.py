@@ -54,9 +54,14 @@ class Progress:
         return self
 
     def advance(self) -> None:
-        self.done += 1
+        self.update(self.done + 1)
+
+    def update(self, done: int, total: int | None = None) -> None:
+        """Set how far it is (a count that starts again, e.g. each encoder of ``train --encoder auto``
+        encoding the clips in turn, restarts the bar rather than counting past the total)."""
+        self.done, self.total = done, total or self.total
         if self.bar is not None:
-            self.bar.advance(self._task)
+            self.bar.update(self._task, completed=done, total=self.total)
         elif self.log_lines and time.monotonic() - self._last >= _every_s():  # piped: a plain line now and then
             self._last = time.monotonic()
             total = f"/{self.total}" if self.total else ""

@@ -78,8 +78,11 @@ def train(
         from ..training import TrainOptions, train_head
 
         options = TrainOptions(encoder=encoder, head=head.value, licence=licence, **common)
-        with Progress(len(clips), description="encoding") as advance:
-            report = train_head(clips, out, options, progress=lambda d, t: advance())
+        bar = Progress(len(clips), description="encoding").start()
+        try:  # each candidate encoder of --encoder auto counts the clips again
+            report = train_head(clips, out, options, progress=bar.update)
+        finally:
+            bar.stop()
     typer.echo(
         f"{out}: held-out accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f} "
         f"({report.train_clips} train / {report.validation_clips} validation / {report.test_clips} test clips, "
