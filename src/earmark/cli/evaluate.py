@@ -78,7 +78,7 @@ def evaluate(
     """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
     from ..evaluation import evaluate as run
     from ..evaluation import match_labels, plot_confusion
-    from ..evaluation.metrics import normalize_label
+    from ..evaluation.compare import bind_dataset_labels
     from ..io.labelled import load_labelled
 
     ref = model_ref(model, task)
@@ -97,10 +97,8 @@ def evaluate(
         ref, labels=labels, template=template, engine=engine, compute_type=compute_type, device=device, threads=threads
     )
     if not classifier.labels_bound:  # zero-shot without --labels: the dataset's labels are the candidates
-        names = sorted({c.label for c in clips})
-        prompts = [normalize_label(label) for label in names]
-        classifier = classifier.with_labels(prompts, template)
-        mapping = dict(zip(prompts, names)) | (mapping or {})
+        classifier, prompts = bind_dataset_labels(classifier, sorted({c.label for c in clips}), template)
+        mapping = prompts | (mapping or {})
     if only_model_labels:
         known = set(match_labels(classifier.labels, sorted({c.label for c in clips}), mapping).values())
         clips = [c for c in clips if c.label in known][:limit]

@@ -15,7 +15,6 @@ from .options import (
     TaskOption,
     TemplateOption,
     ThreadsOption,
-    label_list,
     model_ref,
 )
 from .output import print_event
@@ -83,7 +82,7 @@ def listen(
     stream = listener(
         models,
         options,
-        labels=label_list(labels),
+        labels=labels,
         template=template,
         engine=engine,
         compute_type=compute_type,

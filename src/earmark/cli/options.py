@@ -156,6 +156,7 @@ def model_ref(model: str | None, task: str | None) -> str:
 
 
 def label_list(labels: str | None) -> list[str] | None:
+    """``--labels a,b`` as a list (``earmark.load`` splits a string itself; batch keeps the list)."""
     return [x.strip() for x in labels.split(",")] if labels is not None else None
 
 
@@ -176,7 +177,7 @@ def load_model(
     ref, engine, compute_type = split_engine(ref, engine, compute_type)
     return load(
         ref,
-        labels=label_list(labels),
+        labels=labels,  # earmark.load splits "a,b" itself
         template=template,
         engine=engine,
         compute_type=compute_type,

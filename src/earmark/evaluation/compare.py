@@ -17,7 +17,7 @@ from ..errors import OptionError
 from ..io.labelled import LabelledClip
 from .metrics import EvaluationReport, evaluate, match_labels, normalize_label
 
-__all__ = ["METRICS", "Compared", "compare", "journal_name", "keep_model_labels"]
+__all__ = ["METRICS", "Compared", "bind_dataset_labels", "compare", "journal_name", "keep_model_labels"]
 
 METRICS = ("accuracy", "macro_f1", "top5_accuracy", "clips_per_s")
 
@@ -67,10 +67,8 @@ def compare(
     rows = []
     for index, classifier in enumerate(classifiers):
         mapping = label_map
-        if not classifier.labels_bound:  # zero-shot: the dataset's own label names are the candidates
-            prompts = [normalize_label(label) for label in dataset_labels]
-            classifier = classifier.with_labels(prompts, template)
-            mapping = dict(zip(prompts, dataset_labels))
+        if not classifier.labels_bound:
+            classifier, mapping = bind_dataset_labels(classifier, dataset_labels, template)
         name = classifier.name
         report = evaluate(
             classifier,
@@ -83,6 +81,15 @@ def compare(
         )
         rows.append(Compared(report, classifier.size_bytes))
     return sorted(rows, key=lambda row: getattr(row.report, sort), reverse=True)
+
+
+def bind_dataset_labels(
+    classifier: Classifier, dataset_labels: Sequence[str], template: str | None = None
+) -> tuple[Classifier, dict[str, str]]:
+    """A zero-shot model bound to a dataset's own label names (normalised into prompts), and the map
+    from each prompt back to its dataset label."""
+    prompts = [normalize_label(label) for label in dataset_labels]
+    return classifier.with_labels(prompts, template), dict(zip(prompts, dataset_labels))
 
 
 def journal_name(index: int, classifier: Classifier) -> str:

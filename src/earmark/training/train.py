@@ -137,17 +137,24 @@ def train_head(
     (out / TRAINING).unlink(missing_ok=True)
     cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
     cache.mkdir(parents=True, exist_ok=True)
+    runs: dict[str, tuple[list[np.ndarray | None], dict[str, str]]] = {}  # each encoder loaded and run once
+
+    def encode(name: str) -> tuple[list[np.ndarray | None], dict[str, str]]:
+        if name not in runs:
+            runs[name] = encode_clips(clips, load_encoder(name), cache_file(cache, name), progress)
+        return runs[name]
+
     encoder_name, choice = local_ref(opts.encoder), None
     if opts.encoder == AUTO:
         fit = ~split.test
-
-        def training_frames(name: str) -> list[np.ndarray | None]:
-            encoded, _ = encode_clips(clips, load_encoder(name), cache_file(cache, name), progress)
-            return [f for f, m in zip(encoded, fit) if m]
-
         labels = np.array([c.label for c in clips])
-        encoder_name, choice = choose_encoder(labels[fit], split.groups[fit], training_frames, seed=opts.seed)
-    encoded, failed = encode_clips(clips, load_encoder(encoder_name), cache_file(cache, encoder_name), progress)
+        encoder_name, choice = choose_encoder(
+            labels[fit],
+            split.groups[fit],
+            lambda name: [f for f, m in zip(encode(name)[0], fit) if m],
+            seed=opts.seed,
+        )
+    encoded, failed = encode(encoder_name)
     if failed:  # clips that cannot be read are left out, and the split made without them
         clips = [c for c, f in zip(clips, encoded) if f is not None]
         split = split_of(clips)
