@@ -164,8 +164,10 @@ ONNX = Engine(
     "onnx",
     _is_hub_id_or_folder,
     "earmark.engines.onnx:load",
-    "transformers audio classifiers exported to ONNX Runtime (compute_type float32 or int8)",
+    "transformers audio classifiers, CLAP's audio tower and trained heads' transformers encoders on ONNX Runtime "
+    "(compute_type float32 or int8)",
     auto=False,
+    zero_shot=True,
 )
 FALLBACK = Engine(
     "transformers",

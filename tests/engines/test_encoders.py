@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import earmark
-from earmark import Audio, ModelError
+from earmark import Audio, ModelError, OptionError
 from earmark.engines.encoders import load_encoder, stats_pool
 from earmark.io.labelled import LabelledClip
 from earmark.training import train_head
@@ -22,6 +22,25 @@ def test_transformers_encoders_give_frames(model_dir, kind, dim):
     np.testing.assert_allclose(encoder.embed(CLIP), stats_pool(frames))
     if kind == "whisper":  # 30 s of input, but only the 1.5 s of audio is kept (20 ms frames)
         assert len(frames) == 75
+
+
+@pytest.mark.parametrize("kind", ["wav2vec2", "ast", "whisper", "clap"])
+def test_encoders_on_onnx_give_the_torch_frames(model_dir, kind, tmp_path, monkeypatch):
+    monkeypatch.setenv("EARMARK_CACHE", str(tmp_path))
+    torch_frames = load_encoder(str(model_dir(kind))).frames(CLIP)
+    onnx = load_encoder(str(model_dir(kind)), engine="onnx")
+    assert onnx.runner.parity["output"] == ("embedding" if kind == "clap" else "hidden")
+    frames = onnx.frames(CLIP)
+    assert frames.shape == torch_frames.shape
+    np.testing.assert_allclose(frames, torch_frames, atol=1e-4 * max(1.0, np.abs(torch_frames).max()))
+    int8 = load_encoder(str(model_dir(kind)), engine="onnx", compute_type="int8").frames(CLIP)
+    cosine = (int8 * torch_frames).sum(1) / np.linalg.norm(int8, axis=1) / np.linalg.norm(torch_frames, axis=1)
+    assert int8.shape == torch_frames.shape and cosine.min() > 0.5
+
+
+def test_builtin_encoders_refuse_onnx():
+    with pytest.raises(OptionError, match="built in"):
+        load_encoder("whisper-base", engine="onnx")
 
 
 def test_clap_audio_tower_gives_one_vector(model_dir):
@@ -62,3 +81,25 @@ def test_head_on_a_transformers_encoder_loads_as_a_model(model_dir, tmp_path):
     assert report.base == str(model_dir("ast").resolve()) and report.accuracy >= 0.8
     model = earmark.load(tmp_path / "m")
     assert model.classify(tone(500), sample_rate=16000).label == "tone"
+
+
+def test_head_trained_and_run_with_its_encoder_on_onnx(model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("EARMARK_CACHE", str(tmp_path / "cache"))
+    clips = [
+        LabelledClip(f"t{i}", "tone", audio={"array": tone(200 + 60 * i), "sampling_rate": 16000}) for i in range(10)
+    ]
+    clips += [LabelledClip(f"n{i}", "hiss", audio={"array": noise(seed=i), "sampling_rate": 16000}) for i in range(10)]
+    encoder = str(model_dir("ast"))
+    report = train_head(clips, tmp_path / "m", encoder=encoder, encoder_engine="onnx", head="attention", test_size=0.3)
+    assert report.accuracy >= 0.8
+    torch_head = earmark.load(tmp_path / "m")
+    onnx_head = earmark.load(tmp_path / "m", engine="onnx")
+    int8_head = earmark.load(tmp_path / "m", engine="onnx", compute_type="int8")
+    assert onnx_head.encoder.runner is not None and onnx_head.identity["encoder_engine"] == "onnx"
+    assert int8_head.compute_type == "int8" and torch_head.identity != int8_head.identity
+    a = torch_head.classify(tone(500), sample_rate=16000, top_k=None)
+    b = onnx_head.classify(tone(500), sample_rate=16000, top_k=None)
+    assert a.label == b.label == "tone"
+    assert max(abs(x.score - y.score) for x, y in zip(a.scores, b.scores)) < 1e-3
+    assert int8_head.classify(tone(500), sample_rate=16000).label == "tone"

@@ -89,7 +89,7 @@ def test_bad_onnx_options(model_dir, cache):
     with pytest.raises(OptionError, match="compute_type='float16' is not allowed for onnx"):
         earmark.load(model_dir("ast"), engine="onnx", compute_type="float16")
     with pytest.raises(OptionError, match="only for zero-shot"):
-        earmark.load(model_dir("clap"), engine="onnx", labels=["a", "b"])
+        earmark.load(model_dir("ast"), engine="onnx", labels=["a", "b"])
 
 
 def test_compare_one_model_across_engines(cache, model_dir, tmp_path):
@@ -110,3 +110,22 @@ def test_compare_one_model_across_engines(cache, model_dir, tmp_path):
     rows = json.loads(report.read_text())
     assert sorted((r["engine"], r["compute_type"]) for r in rows) == [("onnx", "int8"), ("transformers", "float32")]
     assert all(r["size_bytes"] for r in rows) and "onnx int8" in result.stdout
+
+
+def test_clap_audio_tower_on_onnx_scores_like_torch(cache, model_dir):
+    folder = model_dir("clap")
+    labels = ["a dog barking", "rain", "a bell"]
+    torch_model = earmark.load(folder, labels=labels)
+    onnx_model = earmark.load(folder, engine="onnx", labels=labels)
+    assert onnx_model.engine == "onnx" and onnx_model.zero_shot and onnx_model.parity["output"] == "embedding"
+    assert onnx_model.parity["float32_max_abs_diff"] < 1e-3
+    for ours, theirs in zip(
+        onnx_model.classify_many(clips(), sample_rate=16000, top_k=None),
+        torch_model.classify_many(clips(), sample_rate=16000, top_k=None),
+    ):
+        a, b = scores(ours), scores(theirs)
+        assert max(abs(a[label] - b[label]) for label in b) < 1e-4
+    other = onnx_model.with_labels(["wind", "a car"])  # new labels keep the exported tower
+    assert other.runner is onnx_model.runner and other.labels == ("wind", "a car")
+    int8 = earmark.load(folder, engine="onnx", compute_type="int8", labels=labels)
+    assert int8.parity["int8_min_cosine"] > 0.5 and len(int8.classify(clips()[0], sample_rate=16000).scores) == 3

@@ -53,6 +53,11 @@ def train(
     max_duration_s: Annotated[float, typer.Option(help="finetune: clips are cut to this many seconds.")] = 30.0,
     max_steps: Annotated[int, typer.Option(help="finetune: stop after this many steps (-1: all epochs).")] = -1,
     licence: LicenceOption = None,
+    engine: Annotated[
+        Optional[str],
+        typer.Option(help="head: 'onnx' runs a transformers --encoder on ONNX Runtime (exported once)."),
+    ] = None,
+    compute_type: Annotated[str, typer.Option(help="head, --engine onnx: the encoder's float32 or int8.")] = "float32",
 ) -> None:
     """Train a classifier on your labels; the folder is a normal earmark model with a model card."""
     from ..io.labelled import load_labelled
@@ -64,6 +69,8 @@ def train(
 
         if not model:
             raise OptionError("--mode finetune needs --model: a Hub id or a local checkpoint")
+        if engine:
+            raise OptionError(f"--engine {engine} is for --mode head (the encoder's runtime); finetune trains on torch")
         config = FinetuneConfig(
             learning_rate=learning_rate,
             epochs=epochs,
@@ -77,7 +84,8 @@ def train(
     else:
         from ..training import TrainOptions, train_head
 
-        options = TrainOptions(encoder=encoder, head=head.value, licence=licence, **common)
+        runtime = {"encoder_engine": engine or "transformers", "compute_type": compute_type}
+        options = TrainOptions(encoder=encoder, head=head.value, licence=licence, **runtime, **common)
         bar = Progress(len(clips), description="encoding").start()
         try:  # each candidate encoder of --encoder auto counts the clips again
             report = train_head(clips, out, options, progress=bar.update)

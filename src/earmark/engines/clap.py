@@ -6,6 +6,7 @@ Labels are bound to the classifier; their text embeddings are computed once per
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -69,15 +70,10 @@ class ZeroShotClassifier(Classifier):
 
     def with_labels(self, labels: Sequence[str], template: str | None = None) -> ZeroShotClassifier:
         """The same model with other labels (no reload; text embeddings are cached)."""
-        return ZeroShotClassifier(
-            self.model,
-            self.feature_extractor,
-            self.tokenizer,
-            name=self.name,
-            labels=labels,
-            template=template or self.template,
-            _text_cache=self._text_cache,
-        )
+        clone = copy.copy(self)  # shares the model, the text cache and (ONNX) the audio tower's session
+        clone.template = template or self.template
+        clone._labels = _check_labels(labels, clone.template)
+        return clone
 
     @property
     def max_text_tokens(self) -> int:
@@ -108,15 +104,22 @@ class ZeroShotClassifier(Classifier):
                 self._text_cache[key] = self.model.get_text_features(**tokens).pooler_output
         return self._text_cache[key]
 
-    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+    def audio_embeddings(self, clips: Sequence[np.ndarray]) -> Any:
+        """The audio tower's projected embeddings, ``(clips, dim)``."""
         import torch
 
-        text = self.text_embeddings()
         inputs = self.feature_extractor(list(clips), sampling_rate=self.sample_rate, return_tensors="pt").to(
             self.model.device
         )
         with torch.inference_mode():
-            audio = self.model.get_audio_features(**inputs).pooler_output
+            return self.model.get_audio_features(**inputs).pooler_output
+
+    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        import torch
+
+        text = self.text_embeddings()
+        audio = self.audio_embeddings(clips).to(text.device, text.dtype)
+        with torch.inference_mode():
             logits = audio @ text.T * self.model.logit_scale_a.exp()
         return logits.float().cpu().numpy()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -114,39 +114,89 @@ class WhisperEncoder(Encoder):
 
 class TransformersEncoder(Encoder):
     """The last hidden state of a transformers audio model (its encoder, for Whisper); CLAP's
-    projected audio embedding."""
+    projected audio embedding. ``engine="onnx"`` runs the network on ONNX Runtime (exported once,
+    float32 or ``compute_type="int8"``); frames are the same either way, to float precision."""
 
-    def __init__(self, name: str, *, revision: str | None = None) -> None:
-        from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, ClapModel
+    def __init__(
+        self,
+        name: str,
+        *,
+        revision: str | None = None,
+        engine: str = "transformers",
+        compute_type: str = "float32",
+        threads: int | None = None,
+    ) -> None:
+        from transformers import AutoConfig, AutoFeatureExtractor
 
         check_local(name)
         self.name = name
+        self.engine, self.compute_type = engine, compute_type
         config = pretrained(AutoConfig, name, "config", revision=revision)
         self.extractor = pretrained(AutoFeatureExtractor, name, "feature extractor", revision=revision)
         self.kind = config.model_type
-        # A classification checkpoint's head is dropped on purpose: its load report is noise here.
+        self.sample_rate = int(self.extractor.sampling_rate)
+        self.model = self.runner = None
+        if engine == "onnx":
+            self.runner = self._export(config, revision, compute_type, threads)
+        elif engine == "transformers":
+            if compute_type != "float32":
+                raise OptionError(f"compute_type={compute_type!r} needs engine='onnx' for encoder {name!r}")
+            self.model = self._network(revision).eval()
+        else:
+            raise OptionError(f"encoder engine {engine!r} is not allowed; use 'transformers' or 'onnx'")
+
+    def _network(self, revision: str | None, **kwargs) -> Any:
+        from transformers import AutoModel, ClapModel
         from transformers.utils import logging
 
+        # A classification checkpoint's head is dropped on purpose: its load report is noise here.
         level = logging.get_verbosity()
         logging.set_verbosity_error()
         try:
-            model = pretrained(ClapModel if self.kind == "clap" else AutoModel, name, "weights", revision=revision)
+            model = pretrained(
+                ClapModel if self.kind == "clap" else AutoModel, self.name, "weights", revision=revision, **kwargs
+            )
         finally:
             logging.set_verbosity(level)
-        if self.kind == "whisper":  # only the encoder is used
-            model = model.get_encoder()
-        self.model = model.eval()
-        self.sample_rate = int(self.extractor.sampling_rate)
+        return model.get_encoder() if self.kind == "whisper" else model  # only Whisper's encoder is used
+
+    def _export(self, config: Any, revision: str | None, compute_type: str, threads: int | None) -> Any:
+        from .extractors import fixed_window_s
+        from .onnx import OnnxRunner, audio_tower
+        from .onnx_export import Network, export_cached
+
+        if self.kind == "clap":
+            return audio_tower(self.name, config, self.extractor, {"revision": revision}, compute_type, threads)
+
+        def network() -> Network:
+            return Network(
+                build=lambda eager: self._network(revision, **({"attn_implementation": "eager"} if eager else {})),
+                call=lambda module, inputs: module(**inputs).last_hidden_state,
+                features=self._features,
+                sample_rate=self.sample_rate,
+                window_s=fixed_window_s(self.extractor),
+                output="hidden",
+            )
+
+        return OnnxRunner(export_cached(self.name, config, compute_type, network, part="encoder"), threads=threads)
+
+    def _features(self, clips: list[np.ndarray], tensors: str) -> Any:
+        return self.extractor(clips, sampling_rate=self.sample_rate, return_tensors=tensors)
 
     def frames(self, audio: Audio) -> np.ndarray:
-        import torch
-
         samples = audio.mono().resample(self.sample_rate).samples
-        inputs = self.extractor([samples], sampling_rate=self.sample_rate, return_tensors="pt")
-        with torch.inference_mode():
-            if self.kind == "clap":
-                return self.model.get_audio_features(**inputs).pooler_output.float().numpy()
-            hidden = self.model(**inputs).last_hidden_state[0].float().numpy()
+        if self.runner is not None:
+            hidden = self.runner.run(self._features([samples], "np"))[0]
+        else:
+            import torch
+
+            inputs = self._features([samples], "pt")
+            with torch.inference_mode():
+                if self.kind == "clap":
+                    return self.model.get_audio_features(**inputs).pooler_output.float().numpy()
+                hidden = self.model(**inputs).last_hidden_state[0].float().numpy()
+        if self.kind == "clap":
+            return hidden[None]
         if self.kind == "whisper":  # 30 s of input; keep the frames (20 ms each) that hold audio
             hidden = hidden[: max(1, math.ceil(len(samples) / self.sample_rate / 0.02))]
         return hidden
@@ -203,13 +253,28 @@ ENCODERS: dict[str, Callable[[], Encoder]] = {
 }
 
 
-def load_encoder(name: str, *, revision: str | None = None) -> Encoder:
+def load_encoder(
+    name: str,
+    *,
+    revision: str | None = None,
+    engine: str = "transformers",
+    compute_type: str = "float32",
+    threads: int | None = None,
+) -> Encoder:
     """A built-in encoder (``openwakeword``, ``whisper-base``, ``birdnet``, ``musicnn``), any transformers
-    audio model, or several of them joined with ``+``."""
+    audio model, or several of them joined with ``+``. ``engine="onnx"`` (with ``compute_type``
+    ``float32`` or ``int8``) runs transformers encoders on ONNX Runtime; the built-in ones have their
+    own runtimes (ONNX/TFLite/CTranslate2/torch) and refuse it."""
     if not name or not all(part.strip() for part in name.split("+")):
         raise OptionError(f"encoder {name!r} is not allowed; use {', '.join(ENCODERS)}, a Hub id or a folder")
+    runtime = {"engine": engine, "compute_type": compute_type, "threads": threads}
     if "+" in name:
-        return JoinedEncoder([load_encoder(part, revision=revision) for part in name.split("+")])
+        return JoinedEncoder([load_encoder(part, revision=revision, **runtime) for part in name.split("+")])
     if name in ENCODERS:
+        if engine != "transformers" or compute_type != "float32":
+            raise OptionError(
+                f"encoder {name!r} is built in and runs on its own runtime; engine={engine!r}, "
+                f"compute_type={compute_type!r} are only for transformers encoders (Hub ids or folders)"
+            )
         return ENCODERS[name]()
-    return TransformersEncoder(name, revision=revision)
+    return TransformersEncoder(name, revision=revision, **runtime)

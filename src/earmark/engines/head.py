@@ -128,11 +128,12 @@ class HeadClassifier(Classifier):
     engine = "head"
     window_s = None
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, engine: str = "transformers", compute_type: str = "float32", threads=None):
         config = json.loads((folder / CONFIG).read_text())
         self.folder = folder
         self.name = str(folder)
-        self.encoder = load_encoder(config["encoder"])
+        self.encoder = load_encoder(config["encoder"], engine=engine, compute_type=compute_type, threads=threads)
+        self.encoder_engine, self.compute_type = engine, compute_type
         self.sample_rate = self.encoder.sample_rate
         self.head = load_head_weights(folder)
         self.stream_window_s = config.get("window_s")
@@ -152,6 +153,10 @@ class HeadClassifier(Classifier):
     def size_bytes(self) -> int:
         """The head's own files (the encoder's weights are shared and not counted)."""
         return sum((self.folder / f).stat().st_size for f in (SPEC, WEIGHTS) if (self.folder / f).is_file())
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return super().identity | {"encoder_engine": self.encoder_engine}
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         return self._logits([self.encoder.frames(Audio(c, self.sample_rate)) for c in clips])
@@ -206,11 +211,12 @@ class HeadFrameScorer:
         return np.array(rows, np.float32).reshape(len(rows), len(self.labels))
 
 
-def load_head(folder: str | Path) -> HeadClassifier:
-    """A head model folder written by ``earmark train``."""
+def load_head(folder: str | Path, **runtime: Any) -> HeadClassifier:
+    """A head model folder written by ``earmark train``; ``engine="onnx"`` and ``compute_type`` (and
+    ``threads``) run a transformers encoder on ONNX Runtime (``earmark.load(folder, engine="onnx")``)."""
     folder = Path(folder).expanduser()
     try:
-        return HeadClassifier(folder)
+        return HeadClassifier(folder, **runtime)
     except (OSError, KeyError, ValueError) as e:
         raise ModelError(f"{folder}: not a readable earmark head model ({e})") from e
 

@@ -48,6 +48,10 @@ class TrainOptions:
     transformers audio model (Hub id or folder), or several joined with ``+``."""
     head: str = "logistic"
     """``logistic``, ``mlp`` or ``attention`` (attentive statistics pooling)."""
+    encoder_engine: str = "transformers"
+    """``onnx``: a transformers encoder runs on ONNX Runtime (exported once; see ``compute_type``)."""
+    compute_type: str = "float32"
+    """The encoder's precision on ONNX Runtime: ``float32`` or ``int8``."""
     split_by: str | None = None
     """Regex whose first group is a clip's group (speaker, recording, fold), matched on its file name."""
     test_groups: tuple[str, ...] | None = None
@@ -141,7 +145,9 @@ def train_head(
 
     def encode(name: str) -> tuple[list[np.ndarray | None], dict[str, str]]:
         if name not in runs:
-            runs[name] = encode_clips(clips, load_encoder(name), cache_file(cache, name), progress)
+            encoder = load_encoder(name, engine=opts.encoder_engine, compute_type=opts.compute_type)
+            runtime = "" if opts.encoder_engine == "transformers" else f"@{opts.encoder_engine}-{opts.compute_type}"
+            runs[name] = encode_clips(clips, encoder, cache_file(cache, name + runtime), progress)
         return runs[name]
 
     encoder_name, choice = local_ref(opts.encoder), None
@@ -184,6 +190,8 @@ def train_head(
     if "epochs" in fitted:
         details |= {"epochs": fitted["epochs"], "stopped_at": fitted["stopped_at"], "refit": fitted["refit"]}
     config = {"mode": "head", "encoder": encoder_name, "head": opts.head, "split_by": opts.split_by, "seed": opts.seed}
+    if opts.encoder_engine != "transformers":
+        config |= {"encoder_engine": opts.encoder_engine, "compute_type": opts.compute_type}
     if opts.detector:
         config["detector"] = opts.detector
     return finish(out, clips, split, config, data=opts.data, licence=opts.licence, started=started, details=details)
