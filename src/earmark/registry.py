@@ -34,6 +34,7 @@ logger = logging.getLogger("earmark")
 
 ENTRY_POINT_GROUP = "earmark.engines"
 AUTO = "auto"
+HEAD_RUNTIMES = ("transformers", "onnx")
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,8 @@ def load(
             raise ModelError(f"model {ref!r} is not a task; did you mean {close[0]!r}? tasks: {', '.join(TASKS)}")
     for candidate in table:
         chosen = candidate.name == engine or (engine == AUTO and candidate.auto)
+        # a trained head runs its transformers encoder on the runtime named (``engine="onnx"``)
+        chosen = chosen or (candidate.name == "head" and engine in HEAD_RUNTIMES)
         if chosen and candidate.claims(ref):
             logger.debug("loading %r with the %s engine", ref, candidate.name)
             return candidate.load(ref, options)

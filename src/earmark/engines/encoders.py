@@ -162,8 +162,7 @@ class TransformersEncoder(Encoder):
 
     def _export(self, config: Any, revision: str | None, compute_type: str, threads: int | None) -> Any:
         from .extractors import fixed_window_s
-        from .onnx import OnnxRunner, audio_tower
-        from .onnx_export import Network, export_cached
+        from .onnx_export import Network, OnnxRunner, audio_tower, export_cached
 
         if self.kind == "clap":
             return audio_tower(self.name, config, self.extractor, {"revision": revision}, compute_type, threads)

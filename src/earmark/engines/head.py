@@ -222,5 +222,8 @@ def load_head(folder: str | Path, **runtime: Any) -> HeadClassifier:
 
 
 def load(ref: str, options: Any = None) -> HeadClassifier:
-    """The head engine's loader."""
+    """The head engine's loader: ``engine="onnx"`` (with ``compute_type``, ``threads``) runs the head's
+    transformers encoder on ONNX Runtime."""
+    if options is not None and options.engine == "onnx":
+        return load_head(ref, engine="onnx", compute_type=options.compute_type, threads=options.threads)
     return load_head(ref)

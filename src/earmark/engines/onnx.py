@@ -11,39 +11,21 @@ torch engines, so scores differ only by the runtime.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError, OptionError
+from ..errors import OptionError
 from ..hub import check_local, pretrained
 from .clap import ZeroShotClassifier
-from .onnx_export import COMPUTE_TYPES, MODEL, PARITY, Network, check_compute_type, export_cached
-from .runtimes.onnx import feeds, session
+from .onnx_export import COMPUTE_TYPES, Network, OnnxRunner, audio_tower, check_compute_type, export_cached
 from .transformers import TransformersClassifier
 
-__all__ = ["COMPUTE_TYPES", "OnnxClassifier", "OnnxRunner", "OnnxZeroShotClassifier", "load"]
+__all__ = ["COMPUTE_TYPES", "OnnxClassifier", "OnnxZeroShotClassifier", "load"]
 
 logger = logging.getLogger("earmark")
-
-
-class OnnxRunner:
-    """An exported network's session with its cache folder and parity report."""
-
-    def __init__(self, folder: Path, *, threads: int | None = None) -> None:
-        self.folder = folder
-        self.session = session(folder / MODEL, threads=threads)
-        self.parity = json.loads((folder / PARITY).read_text())
-
-    @property
-    def size_bytes(self) -> int:
-        return (self.folder / MODEL).stat().st_size
-
-    def run(self, inputs: Any) -> np.ndarray:
-        return self.session.run(None, feeds(self.session, inputs))[0].astype(np.float32)
 
 
 class OnnxClassifier(TransformersClassifier):
@@ -82,10 +64,6 @@ def load(ref: str, options: Any) -> Any:
     from transformers import AutoConfig
 
     check_compute_type(options.compute_type)
-    if (Path(ref).expanduser() / "earmark.json").is_file():  # a trained head: its encoder on ONNX Runtime
-        from .head import load_head
-
-        return load_head(ref, engine="onnx", compute_type=options.compute_type, threads=options.threads)
     check_local(ref)
     kwargs: dict[str, Any] = {"revision": options.revision, "trust_remote_code": options.trust_remote_code}
     config = pretrained(AutoConfig, ref, "config", **kwargs)
@@ -119,36 +97,6 @@ def _load_classifier(ref: str, config: Any, kwargs: dict, options: Any) -> OnnxC
     folder = export_cached(ref, config, options.compute_type, network, part="classifier")
     runner = OnnxRunner(folder, threads=options.threads)
     return OnnxClassifier(runner, config, extractor, name=ref, compute_type=options.compute_type)
-
-
-def audio_tower(ref: str, config: Any, extractor: Any, kwargs: dict, compute_type: str, threads: int | None):
-    """CLAP's audio tower (``get_audio_features(...).pooler_output``) on ONNX Runtime."""
-    from transformers import ClapModel
-
-    from .extractors import fixed_window_s
-
-    if getattr(config.audio_config, "enable_fusion", False):
-        raise ModelError(
-            f"{ref}: a fusion CLAP model (enable_fusion) picks its input path per clip and cannot be exported to "
-            "ONNX; use engine='transformers'"
-        )
-    rate = int(extractor.sampling_rate)
-
-    def network() -> Network:
-        def build(eager: bool) -> Any:
-            attention = {"attn_implementation": "eager"} if eager else {}
-            return pretrained(ClapModel, ref, "weights", **kwargs, **attention)
-
-        return Network(
-            build=build,
-            call=lambda module, inputs: module.get_audio_features(**inputs).pooler_output,
-            features=lambda clips, tensors: extractor(clips, sampling_rate=rate, return_tensors=tensors),
-            sample_rate=rate,
-            window_s=fixed_window_s(extractor),
-            output="embedding",
-        )
-
-    return OnnxRunner(export_cached(ref, config, compute_type, network, part="audio-tower"), threads=threads)
 
 
 def _load_clap(ref: str, config: Any, kwargs: dict, options: Any) -> Any:

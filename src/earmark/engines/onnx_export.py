@@ -23,11 +23,20 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelError, OptionError
-from ..hub import cache_dir
+from ..hub import cache_dir, pretrained
 from ..journal import file_signature, fingerprint
 from .runtimes.onnx import cached_folder, feeds, fuse, quantize_int8, quiet, session
 
-__all__ = ["COMPUTE_TYPES", "MODEL", "PARITY", "Network", "check_compute_type", "export_cached"]
+__all__ = [
+    "COMPUTE_TYPES",
+    "MODEL",
+    "PARITY",
+    "Network",
+    "OnnxRunner",
+    "audio_tower",
+    "check_compute_type",
+    "export_cached",
+]
 
 logger = logging.getLogger("earmark")
 
@@ -77,6 +86,52 @@ def export_cached(ref: str, config: Any, compute_type: str, network: Callable[[]
     folder, built = cached_folder(cache_dir() / "onnx", key, lambda work: _export(ref, network(), compute_type, work))
     logger.info("%s ONNX model %s", "exported" if built else "reusing", folder)
     return folder
+
+
+class OnnxRunner:
+    """An exported network's session with its cache folder and parity report."""
+
+    def __init__(self, folder: Path, *, threads: int | None = None) -> None:
+        self.folder = folder
+        self.session = session(folder / MODEL, threads=threads)
+        self.parity = json.loads((folder / PARITY).read_text())
+
+    @property
+    def size_bytes(self) -> int:
+        return (self.folder / MODEL).stat().st_size
+
+    def run(self, inputs: Any) -> np.ndarray:
+        return self.session.run(None, feeds(self.session, inputs))[0].astype(np.float32)
+
+
+def audio_tower(ref: str, config: Any, extractor: Any, kwargs: dict, compute_type: str, threads: int | None):
+    """CLAP's audio tower (``get_audio_features(...).pooler_output``) on ONNX Runtime."""
+    from transformers import ClapModel
+
+    from .extractors import fixed_window_s
+
+    if getattr(config.audio_config, "enable_fusion", False):
+        raise ModelError(
+            f"{ref}: a fusion CLAP model (enable_fusion) picks its input path per clip and cannot be exported to "
+            "ONNX; use engine='transformers'"
+        )
+    rate = int(extractor.sampling_rate)
+
+    def network() -> Network:
+        def build(eager: bool) -> Any:
+            attention = {"attn_implementation": "eager"} if eager else {}
+            return pretrained(ClapModel, ref, "weights", **kwargs, **attention)
+
+        return Network(
+            build=build,
+            call=lambda module, inputs: module.get_audio_features(**inputs).pooler_output,
+            features=lambda clips, tensors: extractor(clips, sampling_rate=rate, return_tensors=tensors),
+            sample_rate=rate,
+            window_s=fixed_window_s(extractor),
+            output="embedding",
+        )
+
+    return OnnxRunner(export_cached(ref, config, compute_type, network, part="audio-tower"), threads=threads)
 
 
 def _export(ref: str, network: Network, compute_type: str, work: Path) -> None:
