@@ -1,6 +1,8 @@
-"""The same job on a Ray cluster: the chunks become a Ray Dataset, ``map_batches`` runs them on an
-actor pool (one classifier per actor, loaded once), and the driver writes each finished chunk as a
-shard - so a Ray run resumes exactly like a local one."""
+"""The same job on a Ray cluster: the chunks become one Ray Dataset (a block per chunk),
+``map_batches`` runs them on an actor pool (one classifier per actor, loaded once for the whole
+run), and the driver streams the results back, writing each finished chunk as a shard as soon as it
+arrives - so a Ray run resumes exactly like a local one, and a killed driver loses only the chunks in
+flight."""
 
 from __future__ import annotations
 
@@ -11,9 +13,6 @@ from ..errors import missing_extra
 from .inputs import Item
 
 __all__ = ["ray_chunks"]
-
-SLICE_CHUNKS = 8  # chunks per Ray pass: a killed driver loses at most this much work per pass
-
 
 class _Classifier:
     """A Ray actor: the model loaded once, classifying one chunk of paths per batch."""
@@ -50,17 +49,15 @@ def ray_chunks(chunks: list[list[Item]], options: Any) -> Iterator[tuple[list[It
         return
     if not ray.is_initialized():
         ray.init(address=options.address, log_to_driver=False, include_dashboard=False, configure_logging=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False  # earmark's own progress reports
     threads = max(1, int(options.cpus_per_worker))
-    for start in range(0, len(chunks), SLICE_CHUNKS):
-        part = chunks[start : start + SLICE_CHUNKS]
-        records = [{"index": start + i, "keys": json.dumps([item.key for item in c])} for i, c in enumerate(part)]
-        dataset = ray.data.from_items(records).map_batches(
-            _Classifier,
-            fn_constructor_args=(options, threads),
-            batch_size=1,
-            concurrency=options.workers,
-            num_cpus=options.cpus_per_worker,
-        )
-        finished = {row["index"]: json.loads(row["rows"]) for row in dataset.take_all()}
-        for i, chunk in enumerate(part):
-            yield chunk, finished[start + i]
+    records = [{"index": i, "keys": json.dumps([item.key for item in c])} for i, c in enumerate(chunks)]
+    dataset = ray.data.from_items(records, override_num_blocks=len(records)).map_batches(
+        _Classifier,
+        fn_constructor_args=(options, threads),
+        batch_size=1,
+        concurrency=options.workers,
+        num_cpus=options.cpus_per_worker,
+    )
+    for row in dataset.iter_rows():  # streamed: each chunk as its actor finishes it
+        yield chunks[row["index"]], json.loads(row["rows"])
