@@ -193,3 +193,24 @@ def test_progress_restarts_when_a_count_starts_again():
     assert (bar.done, bar.total) == (3, 10)
     bar.advance()
     assert bar.done == 4
+
+
+def test_train_and_evaluate_with_the_encoder_on_onnx(model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("EARMARK_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    for label, make in (("tone", lambda i: tone(200 + 60 * i)), ("hiss", lambda i: noise(seed=i))):
+        (data / label).mkdir(parents=True)
+        for i in range(8):
+            sf.write(data / label / f"{label}{i}.wav", make(i), 16000)
+    encoder = str(model_dir("ast"))
+    code, out, err = run(
+        "train", data, "--out", tmp_path / "m", "--encoder", encoder, "--head", "attention", "--engine", "onnx"
+    )
+    assert code == 0, err
+    assert json.loads((tmp_path / "m" / "training.json").read_text())["encoder_engine"] == "onnx"
+    code, out, err = run("evaluate", data, "--model", tmp_path / "m", "--engine", "onnx", "--compute-type", "int8")
+    assert code == 0, err
+    assert "accuracy" in out.lower()
+    code, _, err = run("train", data, "--out", tmp_path / "n", "--encoder", "whisper-base", "--engine", "onnx")
+    assert code == 2 and "built in" in err

@@ -56,3 +56,24 @@ def test_window_comes_from_the_feature_extractor(loaded):
     assert loaded("whisper").window_s == pytest.approx(30.0)
     assert loaded("wav2vec2").window_s is None
     assert loaded("ast").labels == ("yes", "no", "up", "down")
+
+
+def test_fast_ast_filterbank_equals_transformers(tmp_path):
+    import pickle
+
+    from transformers import ASTFeatureExtractor
+
+    from earmark.engines.extractors import fast_extractor, fixed_window_s
+
+    rng = np.random.default_rng(0)
+    for max_length, length in ((128, 16000), (1024, 160000), (1024, 8000), (128, 30000), (1024, 300)):
+        clips = [(0.3 * rng.standard_normal(length)).astype(np.float32) for _ in range(2)]
+        stock = ASTFeatureExtractor(max_length=max_length)
+        fast = fast_extractor(ASTFeatureExtractor(max_length=max_length))
+        assert type(fast).__name__ == "FastASTFeatureExtractor" and fixed_window_s(fast) == fixed_window_s(stock)
+        want = stock(clips, sampling_rate=16000, return_tensors="np")["input_values"]
+        got = fast(clips, sampling_rate=16000, return_tensors="np")["input_values"]
+        np.testing.assert_array_equal(got, want)
+    assert type(pickle.loads(pickle.dumps(fast))) is type(fast)
+    fast.save_pretrained(tmp_path)  # saved as the stock extractor
+    assert type(ASTFeatureExtractor.from_pretrained(tmp_path)) is ASTFeatureExtractor

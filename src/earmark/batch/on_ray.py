@@ -14,6 +14,7 @@ from .inputs import Item
 
 __all__ = ["ray_chunks"]
 
+
 class _Classifier:
     """A Ray actor: the model loaded once, classifying one chunk of paths per batch."""
 

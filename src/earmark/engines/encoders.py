@@ -132,7 +132,9 @@ class TransformersEncoder(Encoder):
         self.name = name
         self.engine, self.compute_type = engine, compute_type
         config = pretrained(AutoConfig, name, "config", revision=revision)
-        self.extractor = pretrained(AutoFeatureExtractor, name, "feature extractor", revision=revision)
+        from .extractors import fast_extractor
+
+        self.extractor = fast_extractor(pretrained(AutoFeatureExtractor, name, "feature extractor", revision=revision))
         self.kind = config.model_type
         self.sample_rate = int(self.extractor.sampling_rate)
         self.model = self.runner = None

@@ -14,7 +14,7 @@ import numpy as np
 from ..classifier import Classifier
 from ..errors import ModelError, OptionError
 from ..hub import check_local, pretrained
-from .extractors import fixed_window_s, torch_size_bytes
+from .extractors import fast_extractor, fixed_window_s, torch_size_bytes
 
 __all__ = ["TransformersClassifier", "load"]
 
@@ -30,7 +30,7 @@ class TransformersClassifier(Classifier):
 
     def _configure(self, config: Any, feature_extractor: Any, name: str) -> None:
         """What the config and the feature extractor say: rate, window, labels, activation, batching."""
-        self.feature_extractor = feature_extractor
+        self.feature_extractor = fast_extractor(feature_extractor)
         self.name = name
         self.sample_rate = int(feature_extractor.sampling_rate)
         self.window_s = fixed_window_s(feature_extractor)
