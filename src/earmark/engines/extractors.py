@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 __all__ = ["fast_extractor", "fixed_window_s", "torch_size_bytes"]
 
 # AST's Kaldi filterbank advances 10 ms per frame; its max_length counts frames.
