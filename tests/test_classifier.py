@@ -147,4 +147,23 @@ def test_batches_hold_at_most_batch_s_of_audio(loaded, monkeypatch):
     original = clf.forward
     monkeypatch.setattr(clf, "forward", lambda clips: calls.append([len(c) / 16000 for c in clips]) or original(clips))
     clf.classify_many([noise(3.0, seed=i) for i in range(5)] + [noise(0.5)] * 2, sample_rate=16000, batch_s=7.0)
-    assert calls == [[3.0, 3.0], [3.0, 3.0], [3.0, 0.5, 0.5]]
+    # hubert pads without a mask: one length per call (length buckets), at most 7 s each
+    assert calls == [[3.0, 3.0], [3.0, 3.0], [3.0], [0.5, 0.5]]
+
+
+def test_equal_length_models_batch_length_buckets_in_input_order(loaded, monkeypatch):
+    clf = loaded("wav2vec2")  # pads without an attention mask: batches of one length only
+    assert clf.equal_length_batches
+    lengths = [1.0, 0.6, 1.0, 0.6, 1.0, 0.6, 1.0, 0.6, 2.5]
+    clips = [noise(s, seed=i) for i, s in enumerate(lengths)]
+    clips.insert(4, np.full(8000, np.nan, np.float32))  # a bad input in the middle
+    singles = [clf.classify(c, sample_rate=16000, top_k=None) for i, c in enumerate(clips) if i != 4]
+    calls = []
+    original = clf.forward
+    monkeypatch.setattr(clf, "forward", lambda batch: calls.append([len(c) for c in batch]) or original(batch))
+    results = clf.classify_many(clips, sample_rate=16000, batch_size=4, top_k=None, errors="yield")
+    assert isinstance(results[4], earmark.Failure) and "NaN" in str(results[4].error)
+    kept = [r for i, r in enumerate(results) if i != 4]
+    assert [scores_of(p) for p in kept] == [pytest.approx(scores_of(s), abs=1e-5) for s in singles]
+    assert all(len(set(batch)) == 1 for batch in calls)  # every model call holds one length
+    assert sorted(len(b) for b in calls) == [1, 4, 4]  # 4 x 1 s and 4 x 0.6 s together, not 9 calls

@@ -55,7 +55,8 @@ class _Job:
     duration_s: float
     spans: list[tuple[int, int]]
     sample_rate: int
-    logits: list[np.ndarray] = field(default_factory=list)
+    logits: dict[int, np.ndarray] = field(default_factory=dict)
+    """Each clip's logits by its index (length buckets may run a job's clips out of order)."""
     lengths: list[int] = field(default_factory=list)
     error: Exception | None = None
     failed_clips: int = 0
@@ -80,6 +81,9 @@ class Classifier(ABC):
     sample_rate: int
     engine: str = "?"
     """The name of the engine that loaded it (``earmark.registry.engines()``)."""
+    equal_length_batches: bool = False
+    """True for models whose batches must hold clips of one length (wav2vec2-base pads without a mask):
+    ``classify_many`` then groups the clips of the read-ahead window into length buckets."""
     compute_type: str = "float32"
     """The numeric precision it runs in."""
     window_s: float | None = None
@@ -187,9 +191,10 @@ class Classifier(ABC):
         opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
         total = len(sources) if isinstance(sources, Sized) else None
         pending: list[_Job] = []
-        batch: list[tuple[_Job, np.ndarray]] = []
+        batch: list[tuple[_Job, int, np.ndarray]] = []
         batch_frames = 0
         limit = round(opts.batch_s * self.sample_rate)
+        buckets = _Buckets(self, opts.batch_size, limit, errors) if self.equal_length_batches else None
         finished = 0
         for name, audio in read_ahead(sources, self._decode, sample_rate, opts, workers=opts.readahead):
             try:
@@ -205,11 +210,14 @@ class Classifier(ABC):
                 job = _Job(audio.source, audio.duration_s, [span for span, _ in clips], audio.sample_rate)
                 job.lengths = [len(clip) for _, clip in clips]
                 pending.append(job)
-            for _, clip in clips:
+            for index, (_, clip) in enumerate(clips):
+                if buckets is not None:
+                    buckets.add(job, index, clip)
+                    continue
                 if batch and batch_frames + len(clip) > limit:
                     self._run(batch, errors)
                     batch, batch_frames = [], 0
-                batch.append((job, clip))
+                batch.append((job, index, clip))
                 batch_frames += len(clip)
                 if len(batch) >= opts.batch_size:
                     self._run(batch, errors)
@@ -221,6 +229,8 @@ class Classifier(ABC):
                     progress(finished, total)
         if batch:
             self._run(batch, errors)
+        if buckets is not None:
+            buckets.flush()
         for job in pending:
             yield self._finish(job, opts)
             finished += 1
@@ -245,16 +255,16 @@ class Classifier(ABC):
         spans = plan_windows(audio.num_frames, audio.sample_rate, window_s, opts.hop_s or window_s)
         return [((a, b), audio.samples[a:b]) for a, b in spans]
 
-    def _run(self, batch: list[tuple[_Job, np.ndarray]], errors: str = "raise") -> None:
+    def _run(self, batch: list[tuple[_Job, int, np.ndarray]], errors: str = "raise") -> None:
         shortest = round(MIN_CLIP_S * self.sample_rate)
-        clips = [clip if len(clip) >= shortest else np.pad(clip, (0, shortest - len(clip))) for _, clip in batch]
+        clips = [clip if len(clip) >= shortest else np.pad(clip, (0, shortest - len(clip))) for *_, clip in batch]
         try:
             logits = self.forward(clips)
         except Exception as e:
             failed = batch[0][0] if len(batch) == 1 else None
             if failed is not None or errors == "raise":
                 if errors == "raise":
-                    sources = sorted({str(job.source) for job, _ in batch})
+                    sources = sorted({str(job.source) for job, *_ in batch})
                     raise ModelError(f"{self.name}: the model failed on {', '.join(sources)[:300]}: {e}") from e
                 failed.failed_clips += 1
                 failed.error = failed.error or e
@@ -262,8 +272,8 @@ class Classifier(ABC):
             for one in batch:  # find the clip that fails; the others still get their scores
                 self._run([one], errors)
             return
-        for (job, _), row in zip(batch, logits):
-            job.logits.append(row)
+        for (job, index, _), row in zip(batch, logits):
+            job.logits[index] = row
 
     def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction | Failure:
         if job.error is not None:
@@ -272,7 +282,7 @@ class Classifier(ABC):
             overall = (Score(UNKNOWN, 1.0),) if opts.abstain_below is not None else ()
             return Prediction(overall, source=job.source, duration_s=job.duration_s)
         function = opts.function_to_apply or self.default_function or ("sigmoid" if self.multi_label else "softmax")
-        logits = restrict_logits(np.stack(job.logits), self.labels, opts.restrict)
+        logits = restrict_logits(np.stack([job.logits[i] for i in sorted(job.logits)]), self.labels, opts.restrict)
         scores = activate(logits, function)
         labels, codes = self.labels, self.label_codes
 
@@ -306,3 +316,37 @@ def _as_earmark_error(error: Exception, source: str | None) -> EarmarkError:
     wrapped = ModelError(f"{source}: could not be classified ({type(error).__name__}: {error})")
     wrapped.__cause__ = error
     return wrapped
+
+
+class _Buckets:
+    """Length buckets for models that batch equal lengths only: a bucket runs when it holds a batch
+    (or ``batch_s`` of audio); when the window of held clips (4 batches) is full, the oldest bucket
+    runs part-full. Results still come out in input order (each job waits for all its clips)."""
+
+    WINDOW_BATCHES = 4
+
+    def __init__(self, classifier: Classifier, batch_size: int, limit: int, errors: str) -> None:
+        self.classifier, self.batch_size, self.limit, self.errors = classifier, batch_size, limit, errors
+        self.held: dict[int, list[tuple[_Job, int, np.ndarray]]] = {}
+        self.count = 0
+
+    def add(self, job: _Job, index: int, clip: np.ndarray) -> None:
+        bucket = self.held.setdefault(len(clip), [])
+        if bucket and (len(bucket) + 1) * len(clip) > self.limit:
+            self._run(len(clip))
+            bucket = self.held.setdefault(len(clip), [])
+        bucket.append((job, index, clip))
+        self.count += 1
+        if len(bucket) >= self.batch_size:
+            self._run(len(clip))
+        elif self.count >= self.WINDOW_BATCHES * self.batch_size:
+            self._run(next(iter(self.held)))  # the oldest bucket
+
+    def flush(self) -> None:
+        while self.held:
+            self._run(next(iter(self.held)))
+
+    def _run(self, length: int) -> None:
+        batch = self.held.pop(length)
+        self.count -= len(batch)
+        self.classifier._run(batch, self.errors)

@@ -40,6 +40,7 @@ class TransformersClassifier(Classifier):
         # Padding a batch changes the outputs of models without an attention mask
         # (wav2vec2-base normalises over the padding): batch those by equal length only.
         self._pads_with_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
+        self.equal_length_batches = self.window_s is None and not self._pads_with_mask
 
     @property
     def labels(self) -> tuple[str, ...]:
