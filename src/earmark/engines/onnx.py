@@ -28,16 +28,11 @@ __all__ = ["COMPUTE_TYPES", "OnnxClassifier", "OnnxZeroShotClassifier", "load"]
 logger = logging.getLogger("earmark")
 
 
-class OnnxClassifier(TransformersClassifier):
-    """A transformers audio classifier's network on ONNX Runtime; the rest as on the torch engine."""
+class _Exported:
+    """What an ONNX engine's classifier says about its exported network (``self.runner``)."""
 
     engine = "onnx"
-
-    def __init__(self, runner: OnnxRunner, config: Any, feature_extractor: Any, *, name: str, compute_type: str):
-        self.model = None
-        self._configure(config, feature_extractor, name)
-        self.runner = runner
-        self.compute_type = compute_type
+    runner: OnnxRunner
 
     @property
     def parity(self) -> dict[str, Any]:
@@ -54,6 +49,16 @@ class OnnxClassifier(TransformersClassifier):
     @property
     def identity(self) -> dict[str, Any]:
         return super().identity | {"export": self.runner.folder.name}
+
+
+class OnnxClassifier(_Exported, TransformersClassifier):
+    """A transformers audio classifier's network on ONNX Runtime; the rest as on the torch engine."""
+
+    def __init__(self, runner: OnnxRunner, config: Any, feature_extractor: Any, *, name: str, compute_type: str):
+        self.model = None
+        self._configure(config, feature_extractor, name)
+        self.runner = runner
+        self.compute_type = compute_type
 
     def _forward_padded(self, clips: list[np.ndarray]) -> np.ndarray:
         return self.runner.run(self.features(clips, tensors="np"))
@@ -113,27 +118,8 @@ def _load_clap(ref: str, config: Any, kwargs: dict, options: Any) -> Any:
     return classifier
 
 
-class OnnxZeroShotClassifier(ZeroShotClassifier):
+class OnnxZeroShotClassifier(_Exported, ZeroShotClassifier):
     """CLAP with its audio tower on ONNX Runtime; text embeddings are computed once per label set on torch."""
-
-    engine = "onnx"
-    runner: OnnxRunner
-
-    @property
-    def parity(self) -> dict[str, Any]:
-        return self.runner.parity
-
-    @property
-    def folder(self) -> Path:
-        return self.runner.folder
-
-    @property
-    def size_bytes(self) -> int:
-        return self.runner.size_bytes
-
-    @property
-    def identity(self) -> dict[str, Any]:
-        return super().identity | {"export": self.runner.folder.name}
 
     def audio_embeddings(self, clips: list[np.ndarray]) -> Any:
         import torch
