@@ -234,7 +234,12 @@ def finish(
     from ..evaluation import evaluate
 
     test_clips = [c for c, t in zip(clips, split.test) if t]
-    model = load(out)
+    runtime = (
+        {"engine": config["encoder_engine"], "compute_type": config["compute_type"]}
+        if "encoder_engine" in config
+        else {}
+    )
+    model = load(out, **runtime)  # on the runtime it was trained with
     if config.get("detector"):
         evaluation = _detection(model, test_clips, config["detector"])
     else:
