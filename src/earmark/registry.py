@@ -34,7 +34,6 @@ logger = logging.getLogger("earmark")
 
 ENTRY_POINT_GROUP = "earmark.engines"
 AUTO = "auto"
-HEAD_RUNTIMES = ("transformers", "onnx")
 
 
 @dataclass(frozen=True)
@@ -102,6 +101,9 @@ class Engine:
     """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
     options: tuple[str, ...] = ()
     """The engine options (``LoadOptions.engine_options``) it takes."""
+    runtimes: tuple[str, ...] = ()
+    """Other engines' names it also answers to, as the runtime of a part it runs (a trained head's
+    encoder on ``onnx``): ``engine="onnx"`` asks it as well as the onnx engine."""
 
     def load(self, ref: str, options: LoadOptions) -> Classifier:
         if options.zero_shot and not self.zero_shot:
@@ -128,7 +130,13 @@ def _is_hub_id_or_folder(ref: str) -> bool:
 
 # The built-in engines, asked in this order (the transformers catch-all last, after entry points).
 ENGINES: tuple[Engine, ...] = (
-    Engine("head", _folder_with("earmark.json"), "earmark.engines.head:load", "heads trained by earmark train"),
+    Engine(
+        "head",
+        _folder_with("earmark.json"),
+        "earmark.engines.head:load",
+        "heads trained by earmark train",
+        runtimes=("transformers", "onnx"),  # the encoder's runtime
+    ),
     Engine(
         "wake-word",
         lambda ref: all(part.startswith("wake-word/") for part in ref.split(",")),
@@ -247,9 +255,7 @@ def load(
         if close:  # a misspelt task would otherwise go to the Hub as a model id
             raise ModelError(f"model {ref!r} is not a task; did you mean {close[0]!r}? tasks: {', '.join(TASKS)}")
     for candidate in table:
-        chosen = candidate.name == engine or (engine == AUTO and candidate.auto)
-        # a trained head runs its transformers encoder on the runtime named (``engine="onnx"``)
-        chosen = chosen or (candidate.name == "head" and engine in HEAD_RUNTIMES)
+        chosen = engine in (candidate.name, *candidate.runtimes) or (engine == AUTO and candidate.auto)
         if chosen and candidate.claims(ref):
             logger.debug("loading %r with the %s engine", ref, candidate.name)
             return candidate.load(ref, options)

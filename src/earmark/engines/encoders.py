@@ -128,12 +128,12 @@ class TransformersEncoder(Encoder):
     ) -> None:
         from transformers import AutoConfig, AutoFeatureExtractor
 
+        from .extractors import fast_extractor
+
         check_local(name)
         self.name = name
         self.engine, self.compute_type = engine, compute_type
         config = pretrained(AutoConfig, name, "config", revision=revision)
-        from .extractors import fast_extractor
-
         self.extractor = fast_extractor(pretrained(AutoFeatureExtractor, name, "feature extractor", revision=revision))
         self.kind = config.model_type
         self.sample_rate = int(self.extractor.sampling_rate)

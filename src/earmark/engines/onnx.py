@@ -20,7 +20,15 @@ import numpy as np
 from ..errors import OptionError
 from ..hub import check_local, pretrained
 from .clap import ZeroShotClassifier
-from .onnx_export import COMPUTE_TYPES, Network, OnnxRunner, audio_tower, check_compute_type, export_cached
+from .onnx_export import (
+    COMPUTE_TYPES,
+    Network,
+    OnnxRunner,
+    audio_tower,
+    check_compute_type,
+    eager_or_default,
+    export_cached,
+)
 from .transformers import TransformersClassifier
 
 __all__ = ["COMPUTE_TYPES", "OnnxClassifier", "OnnxZeroShotClassifier", "load"]
@@ -54,7 +62,9 @@ class _Exported:
 class OnnxClassifier(_Exported, TransformersClassifier):
     """A transformers audio classifier's network on ONNX Runtime; the rest as on the torch engine."""
 
-    def __init__(self, runner: OnnxRunner, config: Any, feature_extractor: Any, *, name: str, compute_type: str):
+    def __init__(
+        self, runner: OnnxRunner | None, config: Any, feature_extractor: Any, *, name: str, compute_type: str
+    ) -> None:
         self.model = None
         self._configure(config, feature_extractor, name)
         self.runner = runner
@@ -83,25 +93,20 @@ def _load_classifier(ref: str, config: Any, kwargs: dict, options: Any) -> OnnxC
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     extractor = pretrained(AutoFeatureExtractor, ref, "feature extractor", **kwargs)
-    shape = TransformersClassifier.__new__(TransformersClassifier)  # rate, window and features, no weights
-    shape._configure(config, extractor, ref)
+    classifier = OnnxClassifier(None, config, extractor, name=ref, compute_type=options.compute_type)
 
     def network() -> Network:
-        def build(eager: bool) -> Any:
-            attention = {"attn_implementation": "eager"} if eager else {}
-            return pretrained(AutoModelForAudioClassification, ref, "weights", **kwargs, **attention)
-
         return Network(
-            build=build,
+            build=eager_or_default(AutoModelForAudioClassification, ref, kwargs),
             call=lambda module, inputs: module(**inputs).logits,
-            features=lambda clips, tensors: shape.features(clips, tensors=tensors),
-            sample_rate=shape.sample_rate,
-            window_s=shape.window_s,
+            features=lambda clips, tensors: classifier.features(clips, tensors=tensors),
+            sample_rate=classifier.sample_rate,
+            window_s=classifier.window_s,
         )
 
     folder = export_cached(ref, config, options.compute_type, network, part="classifier")
-    runner = OnnxRunner(folder, threads=options.threads)
-    return OnnxClassifier(runner, config, extractor, name=ref, compute_type=options.compute_type)
+    classifier.runner = OnnxRunner(folder, threads=options.threads)
+    return classifier
 
 
 def _load_clap(ref: str, config: Any, kwargs: dict, options: Any) -> Any:

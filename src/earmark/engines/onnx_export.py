@@ -35,6 +35,7 @@ __all__ = [
     "OnnxRunner",
     "audio_tower",
     "check_compute_type",
+    "eager_or_default",
     "export_cached",
 ]
 
@@ -62,6 +63,13 @@ class Network:
     """None: the model takes any length (the time axis stays dynamic); else a fixed window."""
     output: str = "logits"
     """``logits`` (parity also counts top-1 agreement), ``embedding`` or ``hidden`` (cosine similarity)."""
+
+
+def eager_or_default(auto_class: Any, ref: str, kwargs: dict) -> Callable[[bool], Any]:
+    """``Network.build`` for a transformers class: the weights, with eager attention when asked."""
+    return lambda eager: pretrained(
+        auto_class, ref, "weights", **kwargs, **({"attn_implementation": "eager"} if eager else {})
+    )
 
 
 def check_compute_type(compute_type: str) -> None:
@@ -118,12 +126,8 @@ def audio_tower(ref: str, config: Any, extractor: Any, kwargs: dict, compute_typ
     rate = int(extractor.sampling_rate)
 
     def network() -> Network:
-        def build(eager: bool) -> Any:
-            attention = {"attn_implementation": "eager"} if eager else {}
-            return pretrained(ClapModel, ref, "weights", **kwargs, **attention)
-
         return Network(
-            build=build,
+            build=eager_or_default(ClapModel, ref, kwargs),
             call=lambda module, inputs: module.get_audio_features(**inputs).pooler_output,
             features=lambda clips, tensors: extractor(clips, sampling_rate=rate, return_tensors=tensors),
             sample_rate=rate,
