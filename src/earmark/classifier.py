@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .audio import Audio
-from .errors import EarmarkError, ModelError, OptionError
+from .errors import EarmarkError, ModelError, OptionError, fixed_labels
 from .frames import FrameScorer, SlidingWindowScorer
 from .io.decode import AudioInput, load_audio
 from .io.readahead import read_ahead
@@ -86,6 +86,8 @@ class Classifier(ABC):
     ``classify_many`` then groups the clips of the read-ahead window into length buckets."""
     compute_type: str = "float32"
     """The numeric precision it runs in."""
+    device: str = "cpu"
+    """Where it runs (``cpu``, ``cuda:N``, ``mps``)."""
     window_s: float | None = None
     multi_label: bool = False
     default_function: str | None = None
@@ -105,7 +107,7 @@ class Classifier(ABC):
     def identity(self) -> dict[str, Any]:
         """What makes this model's results what they are (resume journals are bound to it): its name,
         engine and class and, for a model on disk, its files' hashes."""
-        from .journal import file_signature
+        from .hashing import file_signature
 
         return {
             "name": self.name,
@@ -121,7 +123,7 @@ class Classifier(ABC):
 
     def with_labels(self, labels: Sequence[str], template: str | None = None) -> Classifier:
         """The same model with other free-text labels; only zero-shot models have this."""
-        raise OptionError(f"{self.name!r} has fixed labels; only zero-shot (CLAP) models take labels")
+        raise fixed_labels(self.name)
 
     def frame_scorers(self, *, hop_s: float = 0.1) -> list[FrameScorer]:
         """How to score this model on a live stream: by default the last ``stream_window_s``

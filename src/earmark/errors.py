@@ -22,6 +22,8 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "OptionError",
+    "fixed_labels",
+    "missing_extra",
 ]
 
 
@@ -50,6 +52,11 @@ class ModelError(EarmarkError, OSError):
 
 class MissingExtraError(EarmarkError, ImportError):
     """An optional dependency is missing; the message names the install line."""
+
+
+def fixed_labels(model: object) -> OptionError:
+    """The one refusal of free-text labels by a model whose labels are fixed."""
+    return OptionError(f"labels/template are only for zero-shot (CLAP) models; {str(model)!r} has fixed labels")
 
 
 def missing_extra(module: str, extra: str, purpose: str, *, install: str | None = None) -> MissingExtraError:

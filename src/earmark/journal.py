@@ -9,43 +9,19 @@ error naming the file and the line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .errors import OptionError
+from .hashing import fingerprint
 
-__all__ = ["Journal", "file_signature", "fingerprint"]
+__all__ = ["Journal"]
 
 VERSION = 1
-HASH_UP_TO_BYTES = 64 * 1024 * 1024  # larger files are known by size and modification time
-
-
-def file_signature(path: str | os.PathLike) -> list[Any] | None:
-    """What identifies a model on disk: each file's name and content hash (size and mtime for big
-    files); None for something that is not a local path (a Hub id is identified by its name)."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        return None
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    out = []
-    for f in files:
-        info = f.stat()
-        if info.st_size <= HASH_UP_TO_BYTES:
-            digest = hashlib.sha256(f.read_bytes()).hexdigest()[:16]
-        else:
-            digest = f"{info.st_size}:{info.st_mtime_ns}"
-        out.append([str(f.relative_to(path)) if f != path else f.name, digest])
-    return out
-
-
-def fingerprint(settings: Mapping[str, Any]) -> str:
-    """A short stable hash of JSON-able settings."""
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class Journal:
@@ -97,9 +73,7 @@ class Journal:
             )
 
     def _replace(self, data: bytes) -> None:
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_bytes(data)
-        os.replace(partial, self.path)
+        write_atomic(self.path, data)
 
     def append(self, row: Mapping[str, Any]) -> None:
         """Write one finished item (with the header first, for a new journal); flushed at once."""

@@ -1,14 +1,107 @@
-"""Options for classification, validated once when they are made."""
+"""Options, validated once when they are made: how to load a model (:class:`LoadOptions`) and how
+to classify with it (:class:`ClassifyOptions`)."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .errors import OptionError
 
-__all__ = ["ClassifyOptions"]
+__all__ = [
+    "AUTO",
+    "DEFAULT_TEMPLATE",
+    "ClassifyOptions",
+    "LoadOptions",
+    "device_kind",
+    "replace_fields",
+    "split_labels",
+]
+
+AUTO = "auto"
+DEFAULT_TEMPLATE = "This is a sound of {}."
+"""The zero-shot prompt, ``{}`` standing for the label."""
+_Options = TypeVar("_Options")
+
+
+def split_labels(labels: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """The one reading of a label list: ``"dog, cat"`` (comma-separated text, as the CLI, query
+    strings and ``earmark.load`` take it) or a sequence of labels -> ``("dog", "cat")``, each stripped
+    (an empty one is kept, for the model to refuse by name)."""
+    if labels is None:
+        return None
+    parts = labels.split(",") if isinstance(labels, str) else [str(x) for x in labels]
+    return tuple(x.strip() for x in parts)
+
+
+def replace_fields(options: _Options, **changes: Any) -> _Options:
+    """A copy of a frozen options object with some fields changed; unknown names raise :class:`OptionError`."""
+    known = {f.name for f in dataclasses.fields(options)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise OptionError(f"unknown option(s) {unknown}; allowed: {sorted(known)}")
+    return dataclasses.replace(options, **changes) if changes else options
+
+
+def device_kind(device: str) -> str:
+    """``cpu``, ``cuda`` (for ``cuda`` and ``cuda:N``) or ``mps``; anything else is an :class:`OptionError`."""
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|mps|cuda(:\d+)?", device):
+        raise OptionError(f"device={device!r} is not allowed; use cpu, cuda, cuda:N or mps")
+    return device.partition(":")[0]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model. ``earmark.load`` checks it against the chosen engine's contract before the
+    engine's loader runs, so a loader receives only what its engine honours, with ``compute_type``
+    filled in (the engine's default when none was asked for) and ``runtime`` naming what it runs on."""
+
+    labels: tuple[str, ...] | None = None
+    """Free-text labels bound to a zero-shot (CLAP) model."""
+    template: str | None = None
+    """Zero-shot prompt with ``{}`` for the label."""
+    engine: str = AUTO
+    """An engine's name from :func:`earmark.registry.engines`, or ``auto``: the first engine that claims the model."""
+    compute_type: str | None = None
+    """Numeric precision (``float32``, ``int8``); None: the engine's default. An engine that cannot run
+    it refuses it (CTranslate2 and ONNX Runtime take ``int8``)."""
+    device: str = "cpu"
+    """``cpu``, ``cuda``, ``cuda:N`` or ``mps``, for the engines that can use one (transformers)."""
+    revision: str | None = None
+    """Hub revision (branch, tag or commit)."""
+    trust_remote_code: bool = False
+    """Run a Hub model's own code; only for models you trust."""
+    threads: int | None = None
+    """CPU threads, for engines that set them (default: the engine's own, usually the physical cores)."""
+    engine_options: tuple[tuple[str, Any], ...] = ()
+    """Settings only one engine has (BirdNET: ``sensitivity``, ``lat``/``lon``/``week``...), as pairs."""
+    runtime: str | None = None
+    """Set by ``earmark.load``: the runtime the chosen engine runs on (a trained head's encoder: ``transformers``
+    or ``onnx``); loaders read it instead of comparing engine names."""
+
+    def __post_init__(self) -> None:
+        device_kind(self.device)
+        object.__setattr__(self, "labels", split_labels(self.labels))
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise OptionError(f"threads={self.threads!r} is not allowed; use a whole number >= 1, or None")
+        pairs = dict(self.engine_options)  # pairs or a mapping
+        object.__setattr__(self, "engine_options", tuple(sorted((k, v) for k, v in pairs.items() if v is not None)))
+
+    @property
+    def zero_shot(self) -> bool:
+        return self.labels is not None or self.template is not None
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """One engine option's value (``default`` when it was not given)."""
+        return dict(self.engine_options).get(name, default)
+
+    def replace(self, **changes: Any) -> LoadOptions:
+        """A copy with some fields changed; unknown names raise :class:`OptionError`."""
+        return replace_fields(self, **changes)
+
 
 ACTIVATIONS = ("softmax", "sigmoid", "none")
 POOLINGS = ("mean", "max", "vote")
@@ -94,8 +187,4 @@ class ClassifyOptions:
 
     def replace(self, **changes: Any) -> ClassifyOptions:
         """A copy with some fields changed; unknown names raise :class:`OptionError`."""
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise OptionError(f"unknown option(s) {unknown}; allowed: {sorted(known)}")
-        return dataclasses.replace(self, **changes) if changes else self
+        return replace_fields(self, **changes)

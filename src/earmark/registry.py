@@ -1,9 +1,19 @@
-"""The engine table and ``earmark.load``: a task name, a local directory or a Hub id -> a :class:`Classifier`.
+"""The engine table, the one parsed model reference, and ``earmark.load``.
 
-Each :class:`Engine` has a cheap ``claims(ref)`` test and the dotted path of its loader, imported only
-when that engine is chosen. ``load`` asks the engines in order (the built-in ones, then those other
-packages register in the ``earmark.engines`` entry-point group, then the transformers catch-all) and
-the first that claims the reference loads it. A third-party package registers an engine with::
+A model reference is parsed once, by :func:`parse_ref`, into a :class:`ModelRef`: a task name (its
+default model), a folder, a file, a Hub id, a built-in name, or ``wake-word/NAME`` references joined
+by commas, with an optional ``@ENGINE[-PRECISION]`` suffix (``M@onnx-int8``) whose spellings come from
+the engine table itself. The CLI, ``pipeline()``, streaming, the server and batch jobs all pass
+references through it; nothing else splits reference strings.
+
+Each :class:`Engine` row is a contract: the references it claims (a cheap ``claims(ref)`` and the
+built-in ``models`` it serves), the dotted path of its loader (imported only when chosen), and what it
+honours: compute types, devices, thread control, engine options, zero-shot labels, and the other
+runtimes it can run a part on (a trained head's encoder on ``onnx``). ``load`` checks a request
+against the chosen row *before* the loader runs; what the engine cannot honour is an
+:class:`~earmark.OptionError` naming the engine, what it accepts and which engines take the option.
+
+A third-party package registers an engine with::
 
     [project.entry-points."earmark.engines"]
     my-engine = "my_package.earmark_engine:ENGINE"    # an earmark.registry.Engine
@@ -17,62 +27,140 @@ import difflib
 import importlib
 import logging
 import os
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .classifier import Classifier
-from .errors import ModelError, OptionError
+from .errors import ModelError, OptionError, fixed_labels
 from .hub import looks_local
+from .options import AUTO, LoadOptions, device_kind
 from .tasks import TASKS
 
-__all__ = ["ENGINES", "ENTRY_POINT_GROUP", "Engine", "LoadOptions", "engines", "load"]
+__all__ = [
+    "AUTO",
+    "ENGINES",
+    "ENTRY_POINT_GROUP",
+    "WAKE_WORD_PREFIX",
+    "Engine",
+    "LoadOptions",
+    "ModelRef",
+    "Runtime",
+    "engines",
+    "load",
+    "load_ref",
+    "parse_ref",
+]
 
 logger = logging.getLogger("earmark")
 
 ENTRY_POINT_GROUP = "earmark.engines"
-AUTO = "auto"
+WAKE_WORD_PREFIX = "wake-word/"
 
 
 @dataclass(frozen=True)
-class LoadOptions:
-    """How to load a model; every engine gets the same object and uses what applies to it."""
+class Runtime:
+    """What an engine honours when it runs on one runtime: its compute types (the first is the
+    default), device kinds (``cpu``, ``cuda``, ``mps``) and whether it takes a thread count."""
 
-    labels: tuple[str, ...] | None = None
-    """Free-text labels bound to a zero-shot (CLAP) model."""
-    template: str | None = None
-    """Zero-shot prompt with ``{}`` for the label."""
-    engine: str = AUTO
-    """An engine's name from :func:`engines`, or ``auto``: the first engine that claims the reference."""
-    compute_type: str = "float32"
-    """Numeric precision where the engine has a choice (CTranslate2: ``int8`` is ~1.7x faster on a CPU)."""
-    device: str = "cpu"
-    """torch device for torch engines."""
-    revision: str | None = None
-    """Hub revision (branch, tag or commit)."""
-    trust_remote_code: bool = False
-    """Run a Hub model's own code; only for models you trust."""
-    threads: int | None = None
-    """CPU threads for engines that set them (ONNX Runtime; default: the physical cores)."""
-    engine_options: tuple[tuple[str, Any], ...] = ()
-    """Settings only one engine has (BirdNET: ``sensitivity``, ``lat``/``lon``/``week``...), as pairs."""
+    name: str
+    compute_types: tuple[str, ...] = ("float32",)
+    devices: tuple[str, ...] = ("cpu",)
+    threads: bool = False
 
-    def __post_init__(self) -> None:
-        check_device(self.device)
+
+@dataclass(frozen=True)
+class Engine:
+    """One model family: the references it claims, the loader that turns one into a Classifier, and
+    what it honours.
+
+    ``loader`` is ``"module:function"``; the function takes ``(ref: str, options: LoadOptions)``.
+    """
+
+    name: str
+    claims: Callable[[str], bool]
+    loader: str
+    description: str = ""
+    compute_types: tuple[str, ...] = ("float32",)
+    """Precisions it runs, the default first."""
+    devices: tuple[str, ...] = ("cpu",)
+    """Device kinds it can run on."""
+    threads: bool = False
+    """Whether it takes ``threads``."""
+    zero_shot: bool = False
+    """It binds free-text labels."""
+    auto: bool = True
+    """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
+    options: tuple[str, ...] = ()
+    """The engine options (``LoadOptions.engine_options``) it takes."""
+    models: tuple[str, ...] = ()
+    """Built-in model names it serves (``whisper-base``), whatever ``claims`` says."""
+    runtimes: tuple[Runtime, ...] = ()
+    """Other engines' names it also answers to, with what it honours there: a trained head runs its
+    encoder on ``transformers`` or ``onnx``, so ``engine="onnx"`` asks it too."""
 
     @property
-    def zero_shot(self) -> bool:
-        return self.labels is not None or self.template is not None
+    def runtime(self) -> Runtime:
+        """Its own contract, when chosen by its name or by ``auto``."""
+        return Runtime(self.name, self.compute_types, self.devices, self.threads)
+
+    def answers_to(self, engine: str) -> Runtime | None:
+        """The contract it runs under when ``engine`` is asked for, or None when it does not answer."""
+        if engine in (AUTO, self.name):
+            return self.runtime if engine == self.name or self.auto else None
+        return next((r for r in self.runtimes if r.name == engine), None)
+
+    def serves(self, ref: str) -> bool:
+        return ref in self.models or self.claims(ref)
+
+    def check(self, ref: str, options: LoadOptions, runtime: Runtime, table: Sequence[Engine]) -> LoadOptions:
+        """``options`` as the loader gets them (compute type filled in, runtime named), or an
+        :class:`OptionError` for the first thing this engine cannot honour."""
+        if options.zero_shot and not self.zero_shot:
+            raise fixed_labels(ref)
+        unknown = sorted({name for name, _ in options.engine_options} - set(self.options))
+        if unknown:
+            allowed = f"it takes {', '.join(self.options)}" if self.options else "it takes none"
+            raise OptionError(f"option(s) {', '.join(unknown)} are not for the {self.name} engine ({ref!r}); {allowed}")
+        where = self.name if runtime.name == self.name else f"{self.name} engine on {runtime.name}"
+        compute_type = options.compute_type or runtime.compute_types[0]
+        if compute_type not in runtime.compute_types:
+            hint = _elsewhere(table, ref, lambda r: compute_type in r.compute_types, f"-{compute_type}")
+            raise OptionError(
+                f"compute_type={compute_type!r}: the {where} engine runs {' or '.join(runtime.compute_types)}{hint}"
+            )
+        kind = device_kind(options.device)
+        if kind not in runtime.devices:
+            hint = _elsewhere(table, ref, lambda r: kind in r.devices, "")
+            raise OptionError(
+                f"device={options.device!r}: the {where} engine runs on {' or '.join(runtime.devices)} only{hint}"
+            )
+        if kind != "cpu":
+            _check_device_present(options.device)
+        if options.threads is not None and not runtime.threads:
+            hint = _elsewhere(table, ref, lambda r: r.threads, "")
+            raise OptionError(f"threads={options.threads}: the {where} engine does not set its threads{hint}")
+        return options.replace(compute_type=compute_type, runtime=runtime.name)
+
+    def load(self, ref: str, options: LoadOptions) -> Classifier:
+        module, _, function = self.loader.partition(":")
+        return getattr(importlib.import_module(module), function)(ref, options)
 
 
-def check_device(device: str) -> None:
-    """``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and only a GPU that is there."""
-    if not isinstance(device, str) or not re.fullmatch(r"cpu|mps|cuda(:\d+)?", device):
-        raise OptionError(f"device={device!r} is not allowed; use cpu, cuda, cuda:N or mps")
-    if device == "cpu":
-        return
+def _elsewhere(table: Sequence[Engine], ref: str, accepts: Callable[[Runtime], bool], suffix: str) -> str:
+    """Where a refused option does run: the engines whose contract accepts it, and the reference
+    spelt for the first of them that also takes this model (``M@onnx-int8``)."""
+    names = [e.name for e in table if accepts(e.runtime)]
+    fits = [r.name for e in table for r in (e.runtime, *e.runtimes) if accepts(r) and e.serves(ref)]
+    if not names and not fits:
+        return "; no engine here does"
+    spelt = f" ({ref}@{fits[0]}{suffix})" if fits else ""
+    return f"; it runs on {', '.join(dict.fromkeys(names + fits))}{spelt}"
+
+
+def _check_device_present(device: str) -> None:
+    """A GPU that torch can see; a missing one is an error, never a silent CPU run."""
     import torch
 
     if device.startswith("cuda"):
@@ -82,38 +170,6 @@ def check_device(device: str) -> None:
             raise OptionError(f"device={device!r}: this machine has {count} CUDA GPU(s) visible to torch; use cpu")
     elif not torch.backends.mps.is_available():
         raise OptionError("device='mps': Apple's Metal backend is not available here; use cpu")
-
-
-@dataclass(frozen=True)
-class Engine:
-    """One model family: which references it claims and the loader that turns one into a Classifier.
-
-    ``loader`` is ``"module:function"``; the function takes ``(ref, options: LoadOptions)``.
-    ``zero_shot``: the engine can bind free-text labels.
-    """
-
-    name: str
-    claims: Callable[[str], bool]
-    loader: str
-    description: str = ""
-    zero_shot: bool = field(default=False)
-    auto: bool = True
-    """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
-    options: tuple[str, ...] = ()
-    """The engine options (``LoadOptions.engine_options``) it takes."""
-    runtimes: tuple[str, ...] = ()
-    """Other engines' names it also answers to, as the runtime of a part it runs (a trained head's
-    encoder on ``onnx``): ``engine="onnx"`` asks it as well as the onnx engine."""
-
-    def load(self, ref: str, options: LoadOptions) -> Classifier:
-        if options.zero_shot and not self.zero_shot:
-            raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {ref!r} has fixed labels")
-        unknown = sorted({name for name, _ in options.engine_options} - set(self.options))
-        if unknown:
-            allowed = f"it takes {', '.join(self.options)}" if self.options else "it takes none"
-            raise OptionError(f"option(s) {', '.join(unknown)} are not for the {self.name} engine ({ref!r}); {allowed}")
-        module, _, function = self.loader.partition(":")
-        return getattr(importlib.import_module(module), function)(ref, options)
 
 
 def _folder_with(*names: str) -> Callable[[str], bool]:
@@ -128,67 +184,88 @@ def _is_hub_id_or_folder(ref: str) -> bool:
     return Path(ref).expanduser().is_dir() or not looks_local(ref)
 
 
+def _wake_words(ref: str) -> bool:
+    return all(part.strip().startswith(WAKE_WORD_PREFIX) for part in ref.split(","))
+
+
+ONNX_COMPUTE = ("float32", "int8")
+TORCH_DEVICES = ("cpu", "cuda", "mps")
+
 # The built-in engines, asked in this order (the transformers catch-all last, after entry points).
 ENGINES: tuple[Engine, ...] = (
     Engine(
         "head",
         _folder_with("earmark.json"),
         "earmark.engines.head:load",
-        "heads trained by earmark train",
-        runtimes=("transformers", "onnx"),  # the encoder's runtime
+        "heads trained by earmark train (the encoder on transformers by default, or on onnx)",
+        threads=True,
+        runtimes=(Runtime("transformers", threads=True), Runtime("onnx", ONNX_COMPUTE, threads=True)),
     ),
     Engine(
         "wake-word",
-        lambda ref: all(part.startswith("wake-word/") for part in ref.split(",")),
+        _wake_words,
         "earmark.engines.wakeword:load",
         "openWakeWord / microWakeWord (wake-word/NAME[@micro], comma-joined)",
+        threads=True,
     ),
     Engine(
         "mlcommons-kws",
         lambda ref: ref.endswith(".tflite"),
         "earmark.engines.mlcommons_kws:load",
         "the MLCommons Tiny keyword-spotting TFLite model",
+        threads=True,
     ),
     Engine(
         "ct2",
-        lambda ref: ref == "whisper-base" or _folder_with("model.bin", "vocabulary.txt")(ref),
+        _folder_with("model.bin", "vocabulary.txt"),
         "earmark.engines.whisper:load_ct2",
         "Whisper language ID on CTranslate2 (whisper-base offline, or a faster-whisper folder)",
+        compute_types=("float32", "int8"),
+        threads=True,
+        models=("whisper-base",),
     ),
     Engine(
         "birdnet",
-        lambda ref: ref == "birdnet",
+        lambda ref: False,
         "earmark.engines.birdnet:load",
         "BirdNET V2.4: 6,522 birds and other sounds, offline (CC BY-NC-SA 4.0: non-commercial)",
+        threads=True,
         options=("sensitivity", "overlap", "lat", "lon", "week", "sf_thresh", "species_list"),
+        models=("birdnet",),
     ),
     Engine(
         "musicnn",
-        lambda ref: ref in ("musicnn-mtt", "musicnn-msd", "musicnn-msd-genre"),
+        lambda ref: False,
         "earmark.engines.musicnn:load",
         "musicnn music taggers, 50 tags each (musicnn-mtt: MagnaTagATune, musicnn-msd: Million Song Dataset)",
+        threads=True,
+        models=("musicnn-mtt", "musicnn-msd", "musicnn-msd-genre"),
     ),
 )
 ONNX = Engine(
     "onnx",
     _is_hub_id_or_folder,
     "earmark.engines.onnx:load",
-    "transformers audio classifiers, CLAP's audio tower and trained heads' transformers encoders on ONNX Runtime "
-    "(compute_type float32 or int8)",
+    "transformers audio classifiers and CLAP's audio tower on ONNX Runtime (float32 or int8)",
+    compute_types=ONNX_COMPUTE,
+    threads=True,
     auto=False,
     zero_shot=True,
 )
 FALLBACK = Engine(
     "transformers",
-    lambda ref: ref == "whisper-base" or _is_hub_id_or_folder(ref),
+    _is_hub_id_or_folder,
     "earmark.engines.transformers:load",
     "any Hugging Face audio-classification model, CLAP zero-shot, Whisper language ID (Hub id or folder)",
+    devices=TORCH_DEVICES,
+    threads=True,
     zero_shot=True,
+    models=("whisper-base",),  # converted once from the CTranslate2 weights
 )
 
 
 def engines() -> tuple[Engine, ...]:
-    """Every engine, in the order ``load`` asks them: built-in, entry points, transformers."""
+    """Every engine, in the order ``load`` asks them: built-in, entry points, onnx, transformers."""
     from importlib.metadata import entry_points
 
     found = []
@@ -205,64 +282,167 @@ def engines() -> tuple[Engine, ...]:
     return (*ENGINES, *found, ONNX, FALLBACK)
 
 
+def engine_suffixes(table: Iterable[Engine] | None = None) -> dict[str, tuple[str, str | None]]:
+    """``@SUFFIX`` spellings -> (engine, compute type or None), from the table: each engine's and
+    runtime's name alone, and joined to each compute type it runs (``onnx-int8``)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for engine in table if table is not None else engines():
+        for runtime in (engine.runtime, *engine.runtimes):
+            out.setdefault(runtime.name, (runtime.name, None))
+            for compute_type in runtime.compute_types:
+                out.setdefault(f"{runtime.name}-{compute_type}", (runtime.name, compute_type))
+    return out
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parsed model reference. ``target`` is what the engines are asked about (a task's default model,
+    the suffix removed); ``kind`` is one of ``task``, ``wake-word``, ``folder``, ``file``, ``hub``, ``name``."""
+
+    text: str
+    target: str
+    kind: str
+    engine: str | None = None
+    """From an ``@ENGINE[-PRECISION]`` suffix."""
+    compute_type: str | None = None
+    task: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def wake_words(self) -> tuple[str, ...]:
+        """The ``wake-word/NAME[@micro]`` models of a wake-word reference (empty for any other)."""
+        return tuple(p.strip() for p in self.target.split(",")) if self.kind == "wake-word" else ()
+
+    def options(self, options: LoadOptions) -> LoadOptions:
+        """``options`` with the suffix's engine and precision; a suffix that disagrees with an
+        explicit engine or compute type is an :class:`OptionError`."""
+        changes: dict[str, str] = {}
+        for name, mine, theirs, unset in (
+            ("engine", self.engine, options.engine, AUTO),
+            ("compute_type", self.compute_type, options.compute_type, None),
+        ):
+            if mine is None:
+                continue
+            if theirs not in (unset, mine):
+                raise OptionError(f"{self.text!r} names {name} {mine!r} but {name}={theirs!r} was given; give one")
+            changes[name] = mine
+        return options.replace(**changes)
+
+    @staticmethod
+    def combine(refs: Sequence[ModelRef]) -> list[ModelRef]:
+        """Wake-word references joined into one (their models share one front end), the others as they are."""
+        wake = [r for r in refs if r.kind == "wake-word"]
+        if len(wake) < 2:
+            return list(refs)
+        suffixes = {(r.engine, r.compute_type) for r in wake}
+        if len(suffixes) > 1:
+            raise OptionError(f"wake-word models {[r.text for r in wake]} name different engines; name one")
+        words = ",".join(w for r in wake for w in r.wake_words)
+        joined = ModelRef(words, words, "wake-word", wake[0].engine, wake[0].compute_type)
+        return [joined] + [r for r in refs if r.kind != "wake-word"]
+
+
+def parse_ref(ref: str | os.PathLike | ModelRef, table: Sequence[Engine] | None = None) -> ModelRef:
+    """The one parser of model references (see the module docstring); a misspelt task is an error
+    (it would otherwise go to the Hub as a model id)."""
+    if isinstance(ref, ModelRef):
+        return ref
+    text = os.fspath(ref).strip() if isinstance(ref, (str, os.PathLike)) else ref
+    if not isinstance(text, str) or not text:
+        raise ModelError(f"model={ref!r} is not a model reference; pass a task, a folder, a file or a Hub id")
+    base, at, suffix = text.rpartition("@")
+    engine, compute_type = engine_suffixes(table).get(suffix, (None, None)) if at else (None, None)
+    target = base if engine else text
+    task = target if target in TASKS else None
+    if task:
+        target = TASKS[task].default_model
+    return ModelRef(text, target, "task" if task else _kind(target), engine, compute_type, task)
+
+
+def _kind(target: str) -> str:
+    path = Path(target).expanduser()
+    if _wake_words(target):
+        return "wake-word"
+    if path.is_dir():
+        return "folder"
+    if path.is_file():
+        return "file"
+    if "/" in target or looks_local(target):
+        return "hub" if not looks_local(target) else "folder"
+    return "name"
+
+
 def load(
-    model: str | os.PathLike,
+    model: str | os.PathLike | ModelRef,
+    options: LoadOptions | None = None,
     *,
     labels: Sequence[str] | str | None = None,
     template: str | None = None,
-    engine: str = AUTO,
-    compute_type: str = "float32",
-    device: str = "cpu",
+    engine: str | None = None,
+    compute_type: str | None = None,
+    device: str | None = None,
     revision: str | None = None,
-    trust_remote_code: bool = False,
+    trust_remote_code: bool | None = None,
     threads: int | None = None,
     **engine_options: Any,
 ) -> Classifier:
     """Load a classifier once, to be called on any number of inputs.
 
     ``model`` is a task name (``earmark models list``), a local directory, a Hugging Face Hub id,
-    ``whisper-base`` (the offline Whisper base weights), ``wake-word/NAME`` or a ``.tflite`` file.
-    ``labels`` (and ``template``, default ``"This is a sound of {}."``) bind free-text labels to a
-    zero-shot CLAP model. ``engine`` picks an engine by name (``auto``: the first that claims the
-    model; e.g. ``transformers`` runs Whisper base on torch instead of CTranslate2, ``onnx`` exports a
-    transformers classifier to ONNX Runtime), ``compute_type`` its precision (``int8`` for ct2 and
-    onnx), ``threads`` its CPU threads. Remote code runs only when ``trust_remote_code=True``.
-    Other keywords are settings of one engine (``earmark.load("birdnet", lat=52.5, lon=13.4, week=20)``);
-    an engine refuses those it does not have.
+    ``whisper-base`` (the offline Whisper base weights), ``wake-word/NAME`` or a ``.tflite`` file,
+    optionally with an ``@ENGINE[-PRECISION]`` suffix (``M@onnx-int8`` equals ``engine="onnx",
+    compute_type="int8"``). ``labels`` (and ``template``, default ``"This is a sound of {}."``) bind
+    free-text labels to a zero-shot CLAP model. ``engine`` picks an engine by name (``auto``: the first
+    that claims the model), ``compute_type`` its precision (``int8`` for ct2 and onnx), ``device`` and
+    ``threads`` where it runs; what the engine cannot honour raises :class:`OptionError` before anything
+    loads. Remote code runs only when ``trust_remote_code=True``. Other keywords are settings of one
+    engine (``earmark.load("birdnet", lat=52.5, lon=13.4, week=20)``). ``options`` is a
+    :class:`LoadOptions`, which the keywords given override.
     """
+    given = {
+        "labels": labels,
+        "template": template,
+        "engine": engine,
+        "compute_type": compute_type,
+        "device": device,
+        "revision": revision,
+        "trust_remote_code": trust_remote_code,
+        "threads": threads,
+    }
+    options = (options or LoadOptions()).replace(**{k: v for k, v in given.items() if v is not None})
+    if engine_options:
+        options = options.replace(engine_options=dict(options.engine_options) | engine_options)
+    return load_ref(parse_ref(model), options)
+
+
+def load_ref(ref: ModelRef, options: LoadOptions) -> Classifier:
+    """Load a parsed reference with the engine that claims it, after checking its contract."""
     table = engines()
+    options = ref.options(options)
     names = [e.name for e in table]
-    if engine != AUTO and engine not in names:
-        raise OptionError(f"engine={engine!r} is not allowed; use one of {(AUTO, *names)}")
-    if isinstance(labels, str):
-        labels = [x.strip() for x in labels.split(",")]
-    options = LoadOptions(
-        labels=tuple(labels) if labels is not None else None,
-        template=template,
-        engine=engine,
-        compute_type=compute_type,
-        device=device,
-        revision=revision,
-        trust_remote_code=trust_remote_code,
-        threads=threads,
-        engine_options=tuple(sorted((k, v) for k, v in engine_options.items() if v is not None)),
-    )
-    ref = os.fspath(model)
-    if ref in TASKS:
-        ref = TASKS[ref].default_model
-    elif "/" not in ref and not Path(ref).expanduser().exists():
-        close = difflib.get_close_matches(ref, list(TASKS), n=1, cutoff=0.8)
+    asked = options.engine
+    if asked != AUTO and not any(e.answers_to(asked) for e in table):
+        raise OptionError(f"engine={asked!r} is not allowed; use one of {(AUTO, *names)}")
+    catch_all = (ONNX.claims, FALLBACK.claims)
+    if ref.kind == "name" and not any(
+        ref.target in e.models or (e.claims not in catch_all and e.claims(ref.target)) for e in table
+    ):
+        close = difflib.get_close_matches(ref.target, list(TASKS), n=1, cutoff=0.8)
         if close:  # a misspelt task would otherwise go to the Hub as a model id
-            raise ModelError(f"model {ref!r} is not a task; did you mean {close[0]!r}? tasks: {', '.join(TASKS)}")
+            raise ModelError(f"model {ref.text!r} is not a task; did you mean {close[0]!r}? tasks: {', '.join(TASKS)}")
     for candidate in table:
-        chosen = engine in (candidate.name, *candidate.runtimes) or (engine == AUTO and candidate.auto)
-        if chosen and candidate.claims(ref):
-            logger.debug("loading %r with the %s engine", ref, candidate.name)
-            return candidate.load(ref, options)
-    if engine != AUTO:
-        chosen = next(e for e in table if e.name == engine)
-        raise ModelError(f"the {engine} engine ({chosen.description}) does not take {ref!r}")
+        runtime = candidate.answers_to(asked)
+        if runtime is not None and candidate.serves(ref.target):
+            checked = candidate.check(ref.target, options, runtime, table)
+            logger.debug("loading %r with the %s engine on %s", ref.target, candidate.name, runtime.name)
+            return candidate.load(ref.target, checked)
+    if asked != AUTO:
+        chosen = next((e for e in table if e.name == asked), None)
+        what = f"the {asked} engine ({chosen.description})" if chosen else f"no engine answering to {asked}"
+        raise ModelError(f"{what} does not take {ref.text!r}")
     raise ModelError(
-        f"model {ref!r}: no such directory or model file, and no engine takes it; pass a model directory, a Hub id "
-        f"like 'org/name', or a task ({', '.join(TASKS)}); engines: {', '.join(names)}"
+        f"model {ref.text!r}: no such directory or model file, and no engine takes it; pass a model directory, a Hub "
+        f"id like 'org/name', or a task ({', '.join(TASKS)}); engines: {', '.join(names)}"
     )

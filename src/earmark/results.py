@@ -182,10 +182,22 @@ class Failure:
     """One line: what was received and what is allowed."""
     error_type: str
     """The earmark error class, e.g. ``AudioError``."""
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+    """The error itself, where it was caught in this process (None once read back from a file)."""
 
     @classmethod
-    def of(cls, source: str | None, error: Exception) -> Failure:
-        return cls(source, " ".join(str(error).split()), type(error).__name__)
+    def of(cls, source: str | None, error: BaseException) -> Failure:
+        return cls(source, " ".join(str(error).split()), type(error).__name__, error)
+
+    def error_for_raising(self) -> BaseException:
+        """The error to raise for this input: the one caught, or an :class:`~earmark.EarmarkError` of its kind."""
+        if self.exception is not None:
+            return self.exception
+        from . import errors
+
+        kind = getattr(errors, self.error_type, None)
+        kind = kind if isinstance(kind, type) and issubclass(kind, errors.EarmarkError) else errors.EarmarkError
+        return kind(f"{self.source}: {self.error}" if self.source and self.source not in self.error else self.error)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "error": self.error, "type": self.error_type}

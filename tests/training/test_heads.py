@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from earmark.engines.head import load_head_weights, predict_logits
+from earmark.engines.head import TrainedHead
 from earmark.training.heads import fit_head, save_head
 
 pytest.importorskip("sklearn")
@@ -23,8 +23,8 @@ def test_noise_labels_stop_early(kind):
     frames, labels = _frames(80, 0, signal=False)
     validation = np.arange(80) >= 60
     head = fit_head(kind, frames, labels, ["a", "b"], validation=validation, max_epochs=300, patience=10)
-    assert head["stopped_at"] < 100  # validation loss stops improving on random labels
-    assert head["stopped_at"] == head["epochs"] + 10 and head["refit"]
+    assert head.stopping.stopped_at < 100  # validation loss stops improving on random labels
+    assert head.stopping.stopped_at == head.stopping.epochs + 10 and head.stopping.refit
 
 
 def test_without_refit_the_best_epoch_is_kept():
@@ -32,8 +32,8 @@ def test_without_refit_the_best_epoch_is_kept():
     validation = np.arange(80) >= 64
     kept = fit_head("mlp", frames, labels, ["a", "b"], validation=validation, refit=False, patience=5)
     refit = fit_head("mlp", frames, labels, ["a", "b"], validation=validation, refit=True, patience=5)
-    assert kept["epochs"] == refit["epochs"] and not kept["refit"]
-    assert not np.allclose(kept["mean"], refit["mean"])  # the refit standardises over all the clips
+    assert kept.stopping.epochs == refit.stopping.epochs and not kept.stopping.refit
+    assert not np.allclose(kept.mean, refit.mean)  # the refit standardises over all the clips
 
 
 @pytest.mark.parametrize("kind", ["logistic", "mlp", "attention"])
@@ -42,13 +42,13 @@ def test_heads_learn_save_and_load(kind, tmp_path):
     validation = np.arange(80) >= 64
     head = fit_head(kind, frames, labels, ["a", "b"], validation=validation if kind != "logistic" else None)
     save_head(head, tmp_path)
-    loaded = load_head_weights(tmp_path)
+    loaded = TrainedHead.load(tmp_path)
+    assert loaded.kind == kind and loaded.classes == ("a", "b") and loaded.stopping == head.stopping
     test, truth = _frames(40, 2, signal=True)
-    logits = predict_logits(loaded, test)
+    logits = loaded.logits(test)
     assert logits.shape == (40, 2)
     assert (np.array(["a", "b"])[logits.argmax(axis=1)] == truth).mean() >= 0.9
-    if kind != "logistic":
-        np.testing.assert_allclose(logits, predict_logits(head | {"module": loaded["module"]}, test), atol=1e-6)
+    np.testing.assert_allclose(logits, head.logits(test), atol=1e-5)  # the saved head is the fitted one
 
 
 def test_class_weights_balance_a_rare_class():
@@ -57,12 +57,4 @@ def test_class_weights_balance_a_rare_class():
     frames = [rng.standard_normal((4, 4)).astype(np.float32) + (1.5 if y == "b" else 0) for y in labels]
     head = fit_head("mlp", frames, labels, ["a", "b"], validation=np.arange(100) % 5 == 0)
     test = [rng.standard_normal((4, 4)).astype(np.float32) + 1.5 for _ in range(50)]
-    assert (predict_logits(head | {"module": _module(head)}, test).argmax(axis=1) == 1).mean() >= 0.6
-
-
-def _module(head):
-    from earmark.engines.head import head_networks
-
-    module = head_networks()[head["kind"]](len(head["mean"]), len(head["classes"]))
-    module.load_state_dict(head["state"])
-    return module.eval()
+    assert (head.logits(test).argmax(axis=1) == 1).mean() >= 0.6

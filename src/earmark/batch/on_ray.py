@@ -19,11 +19,11 @@ class _Classifier:
     """A Ray actor: the model loaded once, classifying one chunk of paths per batch."""
 
     def __init__(self, options: Any, threads: int) -> None:
-        import torch
+        from ..threads import set_torch_threads
 
-        torch.set_num_threads(threads)
+        set_torch_threads(threads)
         self.options = options
-        self.classifier = options.load(threads=threads)
+        self.classifier = options.load_model(threads=threads)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import json

@@ -19,9 +19,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..errors import OptionError
-from ..journal import Journal, file_signature
-from ..options import ClassifyOptions
+from ..hashing import file_signature
+from ..journal import Journal
+from ..options import ClassifyOptions, LoadOptions
+from ..registry import parse_ref
+from ..threads import set_torch_threads
 from .inputs import Item, list_inputs
 from .table import classify_chunk, export_labels, write_table
 
@@ -37,21 +41,15 @@ class BatchOptions:
     """One batch job."""
 
     model: str
-    """Anything ``earmark.load`` takes."""
-    engine: str = "auto"
-    compute_type: str = "float32"
-    labels: tuple[str, ...] | None = None
-    """Zero-shot labels (CLAP)."""
-    template: str | None = None
-    device: str = "cpu"
-    """torch device of each worker's model."""
+    """Anything ``earmark.load`` takes (``M@onnx-int8`` included)."""
+    load: LoadOptions = field(default_factory=LoadOptions)
+    """How each worker loads the model (engine, precision, device, zero-shot labels, engine options);
+    ``threads`` there is per worker (default: the cores divided among the workers)."""
     classify: ClassifyOptions | None = None
     """How to classify; None: the model's own defaults (e.g. vote pooling for language ID, max pooling
     and a 0.1 threshold for BirdNET) with ``changes`` applied."""
     changes: dict[str, Any] = field(default_factory=dict)
     """:class:`ClassifyOptions` fields set over ``classify`` (or the model's defaults)."""
-    engine_options: dict[str, Any] = field(default_factory=dict)
-    """Settings of one engine, as ``earmark.load`` takes them (BirdNET: lat, lon, week...)."""
     workers: int = 1
     """Local processes, each with the model loaded once; or Ray actors with ``ray``."""
     chunk: int = 16
@@ -60,8 +58,6 @@ class BatchOptions:
     address: str | None = None
     """A Ray cluster (``auto``, ``ray://host:port``); None starts a local one."""
     cpus_per_worker: float = 1.0
-    threads: int | None = None
-    """CPU threads per worker (default: the cores divided among the workers)."""
     export: str | None = None
     """``raven`` or ``audacity``: a label file per input, beside the table."""
     restart: bool = False
@@ -72,6 +68,13 @@ class BatchOptions:
         if self.workers < 1 or self.chunk < 1:
             raise OptionError(f"workers and chunk must be >= 1; got {self.workers}, {self.chunk}")
         (self.classify or ClassifyOptions()).replace(**self.changes)  # bad options fail before any work
+        ref = parse_ref(self.model)
+        object.__setattr__(self, "load", ref.options(self.load))  # the @engine suffix, checked once
+        object.__setattr__(self, "model", ref.text.rpartition("@")[0] if ref.engine else ref.text)
+
+    @property
+    def threads(self) -> int | None:
+        return self.load.threads
 
     def options_for(self, classifier: Any) -> ClassifyOptions:
         """The options a loaded classifier runs with."""
@@ -79,33 +82,26 @@ class BatchOptions:
 
     def settings(self) -> dict[str, Any]:
         """Everything that changes the table: the journal's fingerprint is taken over this."""
+        load = self.load
         return {
             "model": self.model,
             "files": file_signature(self.model),
-            "engine": self.engine,
-            "compute_type": self.compute_type,
-            "labels": list(self.labels) if self.labels else None,
-            "template": self.template,
+            "engine": load.engine,
+            "compute_type": load.compute_type or "float32",
+            "labels": list(load.labels) if load.labels else None,
+            "template": load.template,
             "options": {k: v for k, v in asdict(self.classify).items() if k not in ("readahead", "batch_size")}
             if self.classify
             else None,
             "changes": {k: v for k, v in self.changes.items() if k not in ("readahead", "batch_size")},
-            "engine_options": self.engine_options,
+            "engine_options": dict(load.engine_options),
         }
 
-    def load(self, threads: int | None = None) -> Any:
+    def load_model(self, threads: int | None = None) -> Any:
+        """The model as one worker runs it, with ``threads`` CPU threads."""
         from ..registry import load
 
-        return load(
-            self.model,
-            engine=self.engine,
-            compute_type=self.compute_type,
-            labels=list(self.labels) if self.labels else None,
-            template=self.template,
-            device=self.device,
-            threads=threads,
-            **self.engine_options,
-        )
+        return load(self.model, self.load.replace(threads=threads))
 
 
 @dataclass
@@ -154,7 +150,7 @@ def run_batch(
         for chunk, rows in runner(chunks, options):
             number += 1
             name = f"shard-{number:06d}.jsonl"
-            _write_atomic(parts / name, "".join(json.dumps(r) + "\n" for r in rows))
+            write_atomic(parts / name, "".join(json.dumps(r) + "\n" for r in rows))
             journal.append({"key": name, "keys": [i.key for i in chunk]})  # recorded only once it is on disk
             summary.done += len(chunk)
             summary.errors += sum(1 for r in rows if r["error"])
@@ -197,15 +193,6 @@ def _drop_orphans(parts: Path, shards: dict[str, Any]) -> None:
         path.unlink()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(partial, path)
-
-
 def _merge(parts: Path, journal: Journal, items: list[Item]) -> list[dict[str, Any]]:
     by_key: dict[str, list[dict[str, Any]]] = {}
     for name in journal.read():
@@ -218,11 +205,8 @@ def _merge(parts: Path, journal: Journal, items: list[Item]) -> list[dict[str, A
 def _local_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:
     if not chunks:
         return
-    if options.threads:
-        import torch
-
-        torch.set_num_threads(options.threads)
-    classifier = options.load(threads=options.threads)
+    set_torch_threads(options.threads)
+    classifier = options.load_model(threads=options.threads)
     for chunk in chunks:
         yield chunk, classify_chunk(classifier, chunk, options.options_for(classifier))
 

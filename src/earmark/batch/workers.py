@@ -20,11 +20,11 @@ def threads_per_worker(workers: int) -> int:
 
 
 def _start(options: Any, threads: int) -> None:
-    import torch
+    from ..threads import set_torch_threads
 
-    torch.set_num_threads(threads)
+    set_torch_threads(threads)
     _state["options"] = options
-    _state["classifier"] = options.load(threads=threads)
+    _state["classifier"] = options.load_model(threads=threads)
 
 
 def _classify(chunk: list[Item]) -> list[dict[str, Any]]:

@@ -9,33 +9,24 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..options import LoadOptions
 from .app import app
 from .options import (
     BatchSizeOption,
-    ComputeTypeOption,
-    DeviceOption,
-    EngineOption,
-    LabelsOption,
-    LatOption,
-    LonOption,
+    ConfigOption,
     ModelOption,
-    OverlapOption,
-    SensitivityOption,
-    SfThreshOption,
-    SpeciesListOption,
+    PoolingOption,
+    RescaleOption,
     TaskOption,
-    TemplateOption,
-    WeekOption,
-    engine_options,
-    label_list,
     model_ref,
-    split_engine,
+    with_load_options,
 )
 
 logger = logging.getLogger("earmark")
 
 
 @app.command()
+@with_load_options
 def batch(
     data: Annotated[list[str], typer.Argument(help="Files, folders (recursive), globs, CSV/JSONL manifests, hf:ID.")],
     model: ModelOption = None,
@@ -43,16 +34,13 @@ def batch(
     out: Annotated[Path, typer.Option(help="The table: .parquet (default format), .jsonl or .csv.")] = Path(
         "earmark.parquet"
     ),
-    engine: EngineOption = "auto",
-    compute_type: ComputeTypeOption = "float32",
-    labels: LabelsOption = None,
-    template: TemplateOption = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels per file and per segment.")] = 5,
     threshold: Annotated[Optional[float], typer.Option(help="Drop labels scoring below this.")] = None,
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s): segment rows.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
+    pooling: PoolingOption = None,
+    rescale: RescaleOption = False,
     batch_size: BatchSizeOption = 8,
-    device: DeviceOption = "cpu",
     workers: Annotated[int, typer.Option(min=1, help="Processes (or Ray actors), each with the model once.")] = 1,
     chunk: Annotated[int, typer.Option(min=1, help="Files per shard: the most a kill can cost, per worker.")] = 16,
     use_ray: Annotated[bool, typer.Option("--ray", help="Run on a Ray cluster (pip install 'earmark[ray]').")] = False,
@@ -60,54 +48,41 @@ def batch(
         Optional[str], typer.Option(help="Ray cluster: auto or ray://host:port (default: a local one).")
     ] = None,
     cpus_per_worker: Annotated[float, typer.Option(min=0.1, help="Ray: CPUs per actor.")] = 1.0,
-    threads: Annotated[
-        Optional[int], typer.Option(min=1, help="CPU threads per worker (default: cores / workers).")
-    ] = None,
     export: Annotated[Optional[str], typer.Option(help="Also write per-file labels: raven or audacity.")] = None,
     restart: Annotated[
         bool, typer.Option(help="Start over instead of refusing a journal with other settings.")
     ] = False,
     split: Annotated[str, typer.Option(help="hf: data: the split.")] = "train",
+    config: ConfigOption = None,
     streaming: Annotated[bool, typer.Option(help="hf: data: stream rows.")] = False,
-    lat: LatOption = None,
-    lon: LonOption = None,
-    week: WeekOption = None,
-    species_list: SpeciesListOption = None,
-    sensitivity: SensitivityOption = None,
-    overlap: OverlapOption = None,
-    sf_thresh: SfThreshOption = None,
+    *,
+    load_options: LoadOptions,
 ) -> None:
-    """Classify a whole corpus into one long table; rerun the same command to resume after a crash."""
+    """Classify a whole corpus into one long table; rerun the same command to resume after a crash.
+    --threads is per worker (default: the cores divided among the workers)."""
     from ..batch import BatchOptions, run_batch
 
-    ref, engine, compute_type = split_engine(model_ref(model, task), engine, compute_type)
-    given = {"top_k": top_k, "threshold": threshold, "window_s": window_s, "hop_s": hop_s, "batch_size": batch_size}
+    given = {
+        "top_k": top_k,
+        "threshold": threshold,
+        "window_s": window_s,
+        "hop_s": hop_s,
+        "batch_size": batch_size,
+        "pooling": pooling.value if pooling else None,
+        "rescale": rescale or None,
+    }
     options = BatchOptions(
-        model=ref,
-        engine=engine,
-        compute_type=compute_type,
-        labels=tuple(label_list(labels)) if labels else None,
-        device=device,
-        template=template,
+        model=model_ref(model, task).text,
+        load=load_options,
         changes={k: v for k, v in given.items() if v is not None},
-        engine_options=engine_options(
-            lat=lat,
-            lon=lon,
-            week=week,
-            species_list=species_list,
-            sensitivity=sensitivity,
-            overlap=overlap,
-            sf_thresh=sf_thresh,
-        ),
         workers=workers,
         chunk=chunk,
         ray=use_ray,
         address=address,
         cpus_per_worker=cpus_per_worker,
-        threads=threads,
         export=export,
         restart=restart,
-        hf={"split": split, "streaming": streaming},
+        hf={"split": split, "config": config, "streaming": streaming},
     )
     with _Reporter() as report:
         summary = run_batch(data, out, options, progress=report)

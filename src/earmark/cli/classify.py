@@ -8,53 +8,39 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import OptionError
+from ..options import LoadOptions, split_labels
 from ..results import TIMELINE_SUFFIXES, Failure
 from .app import app, fail
 from .options import (
     BatchSizeOption,
-    ComputeTypeOption,
-    DeviceOption,
-    EngineOption,
     Function,
-    LabelsOption,
-    LatOption,
-    LonOption,
     ModelOption,
-    OverlapOption,
-    Pooling,
-    SensitivityOption,
-    SfThreshOption,
-    SpeciesListOption,
+    PoolingOption,
+    RescaleOption,
     TaskOption,
-    TemplateOption,
-    ThreadsOption,
-    WeekOption,
     load_model,
     model_ref,
+    with_load_options,
 )
 from .output import Progress, print_failures, print_prediction
 
 
 @app.command()
+@with_load_options
 def classify(
     audio: Annotated[list[str], typer.Argument(help="Audio files, directories or URLs.")],
     model: ModelOption = None,
     task: TaskOption = None,
-    engine: EngineOption = "auto",
-    compute_type: ComputeTypeOption = "float32",
-    threads: ThreadsOption = None,
     languages: Annotated[
         Optional[str],
         typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised."),
     ] = None,
-    labels: LabelsOption = None,
-    template: TemplateOption = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels to show per input.")] = 5,
     threshold: Annotated[Optional[float], typer.Option(help="Hide labels scoring below this.")] = None,
     function: Annotated[Optional[Function], typer.Option("--function", help="Scores from logits.")] = None,
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s) for long audio.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
-    pooling: Annotated[Optional[Pooling], typer.Option(help="Pool window scores: mean, max, or vote.")] = None,
+    pooling: PoolingOption = None,
     batch_size: BatchSizeOption = 8,
     timeline: Annotated[
         Optional[str], typer.Option(help="Write the timeline (.json, .csv, .selection.table.txt Raven, .txt Audacity).")
@@ -62,18 +48,9 @@ def classify(
     as_json: Annotated[bool, typer.Option("--json", help="JSON: the pipeline's list for one input.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows: source,rank,label,score.")] = False,
-    device: DeviceOption = "cpu",
-    rescale: Annotated[
-        bool,
-        typer.Option(help="Divide float audio whose peak is far outside [-1, 1] by its peak instead of refusing it."),
-    ] = False,
-    lat: LatOption = None,
-    lon: LonOption = None,
-    week: WeekOption = None,
-    species_list: SpeciesListOption = None,
-    sensitivity: SensitivityOption = None,
-    overlap: OverlapOption = None,
-    sf_thresh: SfThreshOption = None,
+    rescale: RescaleOption = False,
+    *,
+    load_options: LoadOptions,
 ) -> None:
     """Classify audio files and print the top labels."""
     from ..io.decode import expand_sources
@@ -94,26 +71,11 @@ def classify(
         "window_s": window_s,
         "hop_s": hop_s,
         "pooling": pooling.value if pooling else None,
-        "restrict": tuple(x.strip() for x in languages.split(",")) if languages else None,
+        "restrict": split_labels(languages),
     }
     changes = {k: v for k, v in given.items() if v is not None} | {"batch_size": batch_size, "rescale": rescale}
     ClassifyOptions(**changes)  # bad options fail before a model is loaded
-    classifier = load_model(
-        ref,
-        labels=labels,
-        template=template,
-        engine=engine,
-        compute_type=compute_type,
-        device=device,
-        threads=threads,
-        lat=lat,
-        lon=lon,
-        week=week,
-        species_list=species_list,
-        sensitivity=sensitivity,
-        overlap=overlap,
-        sf_thresh=sf_thresh,
-    )
+    classifier = load_model(ref, load_options)
     # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.
     options = classifier.default_options.replace(**changes)
     failed = _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline)

@@ -9,17 +9,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import OptionError
+from ..options import LoadOptions
 from .app import app
 from .options import (
     BatchSizeOption,
-    ComputeTypeOption,
     ConfigOption,
-    DeviceOption,
-    EngineOption,
     LabelColumnOption,
     LabelMapOption,
     LabelPatternOption,
-    LabelsOption,
     LimitOption,
     Metric,
     ModelOption,
@@ -28,10 +25,9 @@ from .options import (
     SplitOption,
     StreamingOption,
     TaskOption,
-    TemplateOption,
-    ThreadsOption,
     load_model,
     model_ref,
+    with_load_options,
 )
 from .output import Progress, print_comparison, print_failures, print_report
 
@@ -48,12 +44,11 @@ def _read_label_map(path: Path | None) -> dict[str, str] | None:
 
 
 @app.command()
+@with_load_options
 def evaluate(
     data: DataArgument,
     model: ModelOption = None,
     task: TaskOption = None,
-    labels: LabelsOption = None,
-    template: TemplateOption = None,
     label_pattern: LabelPatternOption = None,
     label_map: LabelMapOption = None,
     only_model_labels: Annotated[bool, typer.Option(help="Keep only clips whose label the model has.")] = False,
@@ -69,11 +64,9 @@ def evaluate(
     config: ConfigOption = None,
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
-    engine: EngineOption = "auto",
-    compute_type: ComputeTypeOption = "float32",
-    threads: ThreadsOption = None,
-    device: DeviceOption = "cpu",
     batch_size: BatchSizeOption = 8,
+    *,
+    load_options: LoadOptions,
 ) -> None:
     """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
     from ..evaluation import evaluate as run
@@ -93,11 +86,10 @@ def evaluate(
         hf=hf,
     )
     mapping = _read_label_map(label_map)
-    classifier = load_model(
-        ref, labels=labels, template=template, engine=engine, compute_type=compute_type, device=device, threads=threads
-    )
+    classifier = load_model(ref, load_options)
     if not classifier.labels_bound:  # zero-shot without --labels: the dataset's labels are the candidates
-        classifier, prompts = bind_dataset_labels(classifier, sorted({c.label for c in clips}), template)
+        labels = sorted({c.label for c in clips})
+        classifier, prompts = bind_dataset_labels(classifier, labels, load_options.template)
         mapping = prompts | (mapping or {})
     if only_model_labels:
         known = set(match_labels(classifier.labels, sorted({c.label for c in clips}), mapping).values())
@@ -123,14 +115,13 @@ def evaluate(
 
 
 @app.command()
+@with_load_options
 def compare(
     data: DataArgument,
     model: Annotated[
         list[str],
         typer.Option("--model", "-m", help="Two or more models; MODEL@onnx-int8 runs one on another engine."),
     ],
-    labels: LabelsOption = None,
-    template: TemplateOption = None,
     label_pattern: LabelPatternOption = None,
     label_map: LabelMapOption = None,
     sort: Annotated[Metric, typer.Option(help="Metric to sort by.")] = Metric.accuracy,
@@ -149,11 +140,9 @@ def compare(
     config: ConfigOption = None,
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
-    engine: EngineOption = "auto",
-    compute_type: ComputeTypeOption = "float32",
-    threads: ThreadsOption = None,
-    device: DeviceOption = "cpu",
     batch_size: BatchSizeOption = 8,
+    *,
+    load_options: LoadOptions,
 ) -> None:
     """Evaluate several models on the same clips and print one table, best first."""
     from ..evaluation import plot_confusion
@@ -163,18 +152,7 @@ def compare(
     mapping = _read_label_map(label_map)
     hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
     clips = load_labelled(data, label_pattern=label_pattern, limit=limit, shuffle=shuffle, seed=seed, hf=hf)
-    classifiers = []  # each loaded once
-    for name in model:
-        classifier = load_model(
-            name,
-            labels=labels,
-            template=template,
-            engine=engine,
-            compute_type=compute_type,
-            device=device,
-            threads=threads,
-        )
-        classifiers.append(classifier)
+    classifiers = [load_model(name, load_options) for name in model]  # each loaded once
     if only_model_labels:
         clips = keep_model_labels(classifiers, clips)
     bars: list[Progress] = []  # one bar per model, named after it
@@ -191,7 +169,7 @@ def compare(
             classifiers,
             clips,
             data=data,
-            template=template,
+            template=load_options.template,
             sort=sort.value,
             label_map=mapping,
             resume=resume,
@@ -207,7 +185,7 @@ def compare(
             plot_confusion(row.report, plot.with_name(f"{plot.stem}-{place}{plot.suffix or '.png'}"))
     if report:
         report.write_text(json.dumps([row.to_dict() for row in rows], indent=2))
-    failed = {f["key"]: f for row in rows for f in row.report.failed}  # a bad clip fails for every model
+    failed = {f.source: f for row in rows for f in row.report.failed}  # a bad clip fails for every model
     print_failures(list(failed.values()), len(clips))
     if failed:
         raise typer.Exit(2)

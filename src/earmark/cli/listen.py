@@ -6,21 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..options import LoadOptions, split_labels
 from .app import app, fail
-from .options import (
-    ComputeTypeOption,
-    DeviceOption,
-    EngineOption,
-    LabelsOption,
-    TaskOption,
-    TemplateOption,
-    ThreadsOption,
-    model_ref,
-)
+from .options import TaskOption, model_ref, with_load_options
 from .output import print_event
 
 
 @app.command()
+@with_load_options
 def listen(
     audio: Annotated[
         Optional[str], typer.Argument(help="An audio file, or - for stdin (raw s16le PCM or WAV).")
@@ -30,12 +23,6 @@ def listen(
         typer.Option("--model", "-m", help="wake-word/NAME, wake-word/NAME@micro, or any classifier; repeatable."),
     ] = None,
     task: TaskOption = None,
-    labels: LabelsOption = None,
-    template: TemplateOption = None,
-    engine: EngineOption = "auto",
-    compute_type: ComputeTypeOption = "float32",
-    device: DeviceOption = "cpu",
-    threads: ThreadsOption = None,
     mic: Annotated[
         bool, typer.Option("--mic", help="Listen to the default microphone (pip install 'earmark\\[mic]').")
     ] = False,
@@ -60,6 +47,8 @@ def listen(
             help="Labels that never fire, comma-separated; default: filler classes (_unknown_, ...); '' for none."
         ),
     ] = None,
+    *,
+    load_options: LoadOptions,
 ) -> None:
     """Listen to a stream and print an event each time a keyword is heard."""
     from ..io.streams import file_chunks, mic_chunks, stdin_chunks
@@ -71,7 +60,7 @@ def listen(
     if model and task:
         raise fail("give --model or --task, not both")
     models = model or [model_ref(None, task or "wake-word")]  # wake-word/alexa unless told otherwise
-    ignored = FILLERS if ignore is None else tuple(x.strip() for x in ignore.split(",") if x.strip())
+    ignored = FILLERS if ignore is None else tuple(x for x in split_labels(ignore) if x)
     options = StreamOptions(
         threshold=threshold,
         patience=patience,
@@ -79,16 +68,7 @@ def listen(
         vad_threshold=vad_threshold or None,
         ignore=ignored,
     )
-    stream = listener(
-        models,
-        options,
-        labels=labels,
-        template=template,
-        engine=engine,
-        compute_type=compute_type,
-        device=device,
-        threads=threads,
-    )
+    stream = listener(models, options, load_options=load_options)
     chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
     try:
         for chunk in chunks:

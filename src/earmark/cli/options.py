@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from ..engines.clap import DEFAULT_TEMPLATE
+from ..errors import OptionError
+from ..options import AUTO, DEFAULT_TEMPLATE, LoadOptions
+
+if TYPE_CHECKING:
+    from ..registry import ModelRef
+
 
 __all__ = [
     "ConfigOption",
@@ -88,25 +97,23 @@ ModelOption = Annotated[
 TaskOption = Annotated[Optional[str], typer.Option(help="A built-in task and its default model (earmark models list).")]
 LabelsOption = Annotated[Optional[str], typer.Option(help="Zero-shot labels, comma-separated (CLAP).")]
 EngineOption = Annotated[
-    str, typer.Option(help="Engine: auto, or one by name (transformers, onnx, ct2, ...; earmark models engines).")
+    Optional[str],
+    typer.Option(help="Engine: auto, or one by name (transformers, onnx, ct2...; earmark models engines)."),
 ]
-ComputeTypeOption = Annotated[str, typer.Option(help="Precision: float32, or int8 (onnx, ct2: faster).")]
-ThreadsOption = Annotated[Optional[int], typer.Option(min=1, help="CPU threads (onnx, birdnet; default: the cores).")]
-DeviceOption = Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:N or mps.")]
+ComputeTypeOption = Annotated[
+    Optional[str], typer.Option(help="Precision: float32, or int8 (onnx, ct2); default: the engine's own.")
+]
+ThreadsOption = Annotated[Optional[int], typer.Option(min=1, help="CPU threads (default: the engine's own).")]
+DeviceOption = Annotated[str, typer.Option(help="Device: cpu, cuda, cuda:N or mps (engines that can use one).")]
+EngineOptionOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--engine-option", help="KEY=VALUE: a setting of one engine (earmark models engines); repeatable."),
+]
 BatchSizeOption = Annotated[int, typer.Option(min=1, help="Clips per model call.")]
-ENGINE_SUFFIXES = ("transformers", "onnx", "onnx-int8", "onnx-float32", "ct2", "ct2-int8", "ct2-float32")
-
-
-def split_engine(ref: str, engine: str = "auto", compute_type: str = "float32") -> tuple[str, str, str]:
-    """``MODEL@onnx-int8`` -> (MODEL, "onnx", "int8"): one model on several engines in one command.
-    Only known engine suffixes are split (``wake-word/alexa@micro`` is a model name)."""
-    base, at, suffix = ref.rpartition("@")
-    if not at or suffix not in ENGINE_SUFFIXES:
-        return ref, engine, compute_type
-    name, _, precision = suffix.partition("-")
-    return base, name, precision or "float32"
-
-
+RescaleOption = Annotated[
+    bool, typer.Option(help="Divide float audio whose peak is far outside [-1, 1] by its peak instead of refusing it.")
+]
+PoolingOption = Annotated[Optional[Pooling], typer.Option(help="Pool window scores: mean, max, or vote.")]
 BIRDNET = "BirdNET (--task birds)"
 LatOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: latitude for the species filter.")]
 LonOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: longitude for the species filter.")]
@@ -123,18 +130,89 @@ OverlapOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: overla
 SfThreshOption = Annotated[Optional[float], typer.Option(help=f"{BIRDNET}: location-filter threshold (default 0.03).")]
 
 
-def engine_options(**given: object) -> dict[str, object]:
-    """The engine-specific options that were given (None: not given), for ``earmark.load``."""
-    return {
-        name: value if not isinstance(value, Path) else str(value) for name, value in given.items() if value is not None
-    }
+BIRDNET_FLAGS = ("lat", "lon", "week", "species_list", "sensitivity", "overlap", "sf_thresh")
+
+# The load options every command that loads a model takes: (name, annotation, default), declared once.
+LOAD_PARAMETERS: tuple[tuple[str, Any, Any], ...] = (
+    ("engine", EngineOption, None),
+    ("compute_type", ComputeTypeOption, None),
+    ("threads", ThreadsOption, None),
+    ("device", DeviceOption, "cpu"),
+    ("labels", LabelsOption, None),
+    ("template", TemplateOption, None),
+    ("engine_option", EngineOptionOption, None),
+    ("lat", LatOption, None),
+    ("lon", LonOption, None),
+    ("week", WeekOption, None),
+    ("species_list", SpeciesListOption, None),
+    ("sensitivity", SensitivityOption, None),
+    ("overlap", OverlapOption, None),
+    ("sf_thresh", SfThreshOption, None),
+)
 
 
-def model_ref(model: str | None, task: str | None) -> str:
-    """The one reference a command loads: ``--model`` or ``--task`` (not both), tasks checked."""
+def with_load_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the load options (engine, precision, threads, device, zero-shot labels, engine
+    options) as one ``load_options: LoadOptions`` argument; Typer sees them as ordinary options."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "load_options"]
+    shared = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in LOAD_PARAMETERS
+    ]
+
+    @functools.wraps(command)
+    def run(**given: Any) -> Any:
+        values = {name: given.pop(name) for name, _, _ in LOAD_PARAMETERS}
+        return command(**given, load_options=load_options(**values))
+
+    del run.__wrapped__  # Typer must read the signature below, not the command's
+    run.__signature__ = signature.replace(parameters=own + shared)
+    run.__annotations__ = {p.name: p.annotation for p in own + shared}
+    return run
+
+
+def load_options(
+    *,
+    engine: str | None = None,
+    compute_type: str | None = None,
+    threads: int | None = None,
+    device: str = "cpu",
+    labels: str | None = None,
+    template: str | None = None,
+    engine_option: list[str] | None = None,
+    **named: Any,
+) -> LoadOptions:
+    """The CLI's load options as :class:`~earmark.options.LoadOptions` (``--engine-option KEY=VALUE`` and
+    the named engine flags merged; a value that reads as JSON is taken as such: ``week=20`` is a number)."""
+    extra: dict[str, Any] = {}
+    for pair in engine_option or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise OptionError(f"--engine-option {pair!r} is not KEY=VALUE (e.g. --engine-option sensitivity=1.25)")
+        try:
+            extra[key.strip()] = json.loads(value)
+        except ValueError:
+            extra[key.strip()] = value
+    for name, value in named.items():
+        if value is not None:
+            extra[name] = str(value) if isinstance(value, Path) else value
+    return LoadOptions(
+        labels=labels,
+        template=template,
+        engine=engine or AUTO,
+        compute_type=compute_type,
+        device=device,
+        threads=threads,
+        engine_options=extra,
+    )
+
+
+def model_ref(model: str | None, task: str | None) -> ModelRef:
+    """The one reference a command loads: ``--model`` or ``--task`` (not both), tasks checked, parsed
+    by :func:`earmark.registry.parse_ref`."""
     import difflib
 
-    from ..errors import OptionError
+    from ..registry import parse_ref
     from ..tasks import TASKS
 
     if model is not None and task is not None:
@@ -152,36 +230,11 @@ def model_ref(model: str | None, task: str | None) -> str:
         close = difflib.get_close_matches(task, list(TASKS), n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise OptionError(f"unknown task {task!r}; {hint}tasks: {', '.join(TASKS)}")
-    return model if model is not None else task
+    return parse_ref(model if model is not None else task)
 
 
-def label_list(labels: str | None) -> list[str] | None:
-    """``--labels a,b`` as a list (``earmark.load`` splits a string itself; batch keeps the list)."""
-    return [x.strip() for x in labels.split(",")] if labels is not None else None
+def load_model(ref: str | ModelRef, options: LoadOptions) -> Any:
+    """``earmark.load`` of a reference as the CLI gives it (``MODEL@onnx-int8`` included)."""
+    from ..registry import load_ref, parse_ref
 
-
-def load_model(
-    ref: str,
-    *,
-    labels: str | None = None,
-    template: str | None = None,
-    engine: str = "auto",
-    compute_type: str = "float32",
-    device: str = "cpu",
-    threads: int | None = None,
-    **extra: object,
-):
-    """``earmark.load`` with the model options as the CLI takes them (``MODEL@onnx-int8`` included)."""
-    from ..registry import load
-
-    ref, engine, compute_type = split_engine(ref, engine, compute_type)
-    return load(
-        ref,
-        labels=labels,  # earmark.load splits "a,b" itself
-        template=template,
-        engine=engine,
-        compute_type=compute_type,
-        device=device,
-        threads=threads,
-        **engine_options(**extra),
-    )
+    return load_ref(parse_ref(ref), options)

@@ -7,9 +7,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from ..results import Failure
 
 LOG_EVERY_S = 10.0  # piped runs: a progress line this often (EARMARK_PROGRESS_EVERY_S changes it)
 
@@ -148,12 +151,10 @@ def print_report(result: Any) -> None:
         console.print(f"dataset labels the model does not have: {', '.join(result.unmatched_dataset_labels)}")
 
 
-def print_failures(failures: list[Any], total: int) -> None:
+def print_failures(failures: list[Failure], total: int) -> None:
     """The inputs that failed, listed again at the end of a run (stderr), so none is missed in a long log."""
     if not failures:
         return
     typer.echo(f"earmark: {len(failures)} of {total} inputs failed:", err=True)
-    for failure in failures:
-        source = failure.get("key") if isinstance(failure, dict) else failure.source
-        error = failure.get("error") if isinstance(failure, dict) else failure.error
-        typer.echo(f"  {error if source and str(source) in error else f'{source}: {error}'}", err=True)
+    for f in failures:
+        typer.echo(f"  {f.error if f.source and str(f.source) in f.error else f'{f.source}: {f.error}'}", err=True)

@@ -8,8 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import OptionError, missing_extra
+from ..options import LoadOptions
 from .app import app
-from .options import ComputeTypeOption, DeviceOption, EngineOption, ThreadsOption, split_engine
+from .options import with_load_options
 
 
 def parse_models(specs: list[str]) -> list[tuple[str, str]]:
@@ -28,6 +29,7 @@ def parse_models(specs: list[str]) -> list[tuple[str, str]]:
 
 
 @app.command()
+@with_load_options
 def serve(
     model: Annotated[
         list[str], typer.Option("--model", "-m", help="NAME=REF, repeatable; REF is anything earmark.load takes.")
@@ -42,17 +44,15 @@ def serve(
     api_key_env: Annotated[
         Optional[str], typer.Option(help="Require the key in this environment variable (Authorization: Bearer).")
     ] = None,
-    engine: EngineOption = "auto",
-    compute_type: ComputeTypeOption = "float32",
-    threads: ThreadsOption = None,
-    device: DeviceOption = "cpu",
+    *,
+    load_options: LoadOptions,
 ) -> None:
     """Serve models over HTTP (Hugging Face Inference API shape) and WebSocket, with a browser page at /."""
     try:
         import uvicorn
     except ImportError as e:
         raise missing_extra("uvicorn", "serve", "earmark serve") from e
-    from ..registry import load
+    from ..registry import load_ref, parse_ref
     from ..server.app import ServedModel, ServeSettings, create_app
 
     key = None
@@ -62,11 +62,10 @@ def serve(
             raise OptionError(f"--api-key-env {api_key_env}: that environment variable is not set")
     served = []
     for name, spec in parse_models(model):
-        ref, eng, compute = split_engine(spec, engine, compute_type)
-        typer.echo(f"earmark: loading {name} = {ref} ({eng})", err=True)
-        served.append(
-            ServedModel(name, ref, load(ref, engine=eng, compute_type=compute, threads=threads, device=device))
-        )
+        ref = parse_ref(spec)
+        classifier = load_ref(ref, load_options)
+        typer.echo(f"earmark: loaded {name} = {ref.target} ({classifier.engine}, {classifier.compute_type})", err=True)
+        served.append(ServedModel(name, ref.text, classifier))
     settings = ServeSettings(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_batch_size=max_batch_size,
@@ -74,5 +73,6 @@ def serve(
         max_queue=max_queue,
         timeout_s=timeout_s,
         api_key=key,
+        load=load_options,
     )
     uvicorn.run(create_app(served, settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=30)

@@ -27,7 +27,7 @@ from ..audio import Audio
 from ..classifier import Classifier
 from ..errors import OptionError
 from ..hub import cache_dir
-from ..options import ClassifyOptions
+from ..options import ClassifyOptions, LoadOptions
 from .packaged import package_folder, verified
 from .runtimes.tflite import tflite_interpreter
 
@@ -205,13 +205,11 @@ def _licence_notice() -> None:
         pass
 
 
-def load(ref: str, options: Any) -> Classifier:
+def load(ref: str, options: LoadOptions) -> Classifier:
     """The birdnet engine's loader; engine options: sensitivity, overlap, lat/lon/week, sf_thresh, species_list."""
-    extra = dict(getattr(options, "engine_options", ()) or ())
+    extra = dict(options.engine_options)
     model = BirdNETClassifier(
-        sensitivity=extra.get("sensitivity", 1.0),
-        overlap=extra.get("overlap", 0.0),
-        threads=getattr(options, "threads", None),
+        sensitivity=extra.get("sensitivity", 1.0), overlap=extra.get("overlap", 0.0), threads=options.threads
     )
     located = [extra.get(k) is not None for k in ("lat", "lon")]
     if any(located) and not all(located):

@@ -15,11 +15,11 @@ import numpy as np
 
 from ..classifier import Classifier
 from ..errors import OptionError
+from ..options import DEFAULT_TEMPLATE, split_labels
 from .extractors import fixed_window_s, torch_size_bytes
 
 __all__ = ["DEFAULT_TEMPLATE", "ZeroShotClassifier"]
 
-DEFAULT_TEMPLATE = "This is a sound of {}."
 
 logger = logging.getLogger("earmark")
 
@@ -125,9 +125,7 @@ class ZeroShotClassifier(Classifier):
 
 
 def _check_labels(labels: Sequence[str], template: str) -> tuple[str, ...]:
-    if isinstance(labels, str):
-        labels = [x.strip() for x in labels.split(",")]
-    labels = tuple(str(x) for x in labels)
+    labels = split_labels(labels)
     if not labels or any(not x.strip() for x in labels):
         raise OptionError(f"labels {list(labels)!r} are not allowed; give one or more non-empty labels")
     if len(set(labels)) != len(labels):

@@ -15,15 +15,19 @@ import functools
 import json
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..atomic import write_atomic
 from ..audio import Audio
 from ..classifier import Classifier
 from ..errors import ModelError
 from ..frames import FrameScorer
+from ..options import LoadOptions
+from ..threads import set_torch_threads
 from .encoders import FrameStream, load_encoder, stats_pool
 
 __all__ = [
@@ -33,11 +37,12 @@ __all__ = [
     "WEIGHTS",
     "HeadClassifier",
     "HeadFrameScorer",
+    "Stopping",
+    "TrainedHead",
     "head_networks",
     "load",
     "load_head",
     "pad_frames",
-    "predict_logits",
 ]
 
 CONFIG = "earmark.json"
@@ -95,30 +100,73 @@ def pad_frames(frames: Sequence[np.ndarray], mean: np.ndarray, scale: np.ndarray
     return torch.from_numpy(x), torch.from_numpy(mask)
 
 
-def load_head_weights(folder: Path) -> dict[str, Any]:
-    """The head saved by ``earmark.training.heads.save_head``, ready for :func:`predict_logits`."""
-    head = json.loads((folder / SPEC).read_text())
-    head["mean"], head["scale"] = np.array(head["mean"], np.float32), np.array(head["scale"], np.float32)
-    if head.get("kind", "logistic") == "logistic":
-        head["coef"], head["intercept"] = np.array(head["coef"]), np.array(head["intercept"])
-        return head
-    from safetensors.torch import load_file
+@dataclass(frozen=True)
+class Stopping:
+    """How a torch head's training stopped: the epochs kept, where it stopped, and whether it was refit."""
 
-    model = head_networks()[head["kind"]](len(head["mean"]), len(head["classes"]))
-    model.load_state_dict(load_file(str(folder / WEIGHTS)))
-    head["module"] = model.eval()
-    return head
+    epochs: int
+    stopped_at: int
+    validation_loss: float | None
+    refit: bool
 
 
-def predict_logits(head: dict[str, Any], frames: Sequence[np.ndarray]) -> np.ndarray:
-    if head.get("kind", "logistic") == "logistic":
-        x = np.stack([stats_pool(f) for f in frames])
-        return ((x - head["mean"]) / head["scale"]) @ head["coef"].T + head["intercept"]
-    import torch
+@dataclass(frozen=True, eq=False)
+class TrainedHead:
+    """A fitted head, as ``earmark train`` makes it and the head engine runs it: the standardisation of
+    the pooled frames, and a logistic regression (``coef``, ``intercept``) or a torch network (``module``)."""
 
-    x, mask = pad_frames(frames, head["mean"], head["scale"])
-    with torch.no_grad():
-        return head["module"](x, mask).numpy()
+    kind: str
+    classes: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray | None = None
+    intercept: np.ndarray | None = None
+    module: Any = None
+    stopping: Stopping | None = None
+
+    def logits(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        """``(len(frames), len(classes))`` for each clip's encoder frames."""
+        if self.kind == "logistic":
+            x = np.stack([stats_pool(f) for f in frames])
+            return ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
+        import torch
+
+        x, mask = pad_frames(frames, self.mean, self.scale)
+        with torch.no_grad():
+            return self.module(x, mask).numpy()
+
+    def save(self, folder: Path) -> None:
+        """``head.json`` (and ``head.safetensors`` for a torch head) in ``folder``, each written atomically."""
+        spec: dict[str, Any] = {
+            "kind": self.kind,
+            "classes": list(self.classes),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+        }
+        if self.kind == "logistic":
+            spec |= {"coef": self.coef.tolist(), "intercept": self.intercept.tolist()}
+        else:
+            from safetensors.torch import save
+
+            state = {k: v.detach().contiguous() for k, v in self.module.state_dict().items()}
+            write_atomic(folder / WEIGHTS, save(state))
+        if self.stopping is not None:
+            spec |= asdict(self.stopping)
+        write_atomic(folder / SPEC, json.dumps(spec))
+
+    @classmethod
+    def load(cls, folder: Path) -> TrainedHead:
+        spec = json.loads((folder / SPEC).read_text())
+        kind, classes = spec.get("kind", "logistic"), tuple(spec["classes"])
+        mean, scale = np.array(spec["mean"], np.float32), np.array(spec["scale"], np.float32)
+        if kind == "logistic":
+            return cls(kind, classes, mean, scale, np.array(spec["coef"]), np.array(spec["intercept"]))
+        from safetensors.torch import load_file
+
+        module = head_networks()[kind](len(mean), len(classes))
+        module.load_state_dict(load_file(str(folder / WEIGHTS)))
+        stopping = Stopping(spec["epochs"], spec["stopped_at"], spec.get("validation_loss"), spec["refit"])
+        return cls(kind, classes, mean, scale, module=module.eval(), stopping=stopping)
 
 
 class HeadClassifier(Classifier):
@@ -135,15 +183,15 @@ class HeadClassifier(Classifier):
         self.encoder = load_encoder(config["encoder"], engine=engine, compute_type=compute_type, threads=threads)
         self.encoder_engine, self.compute_type = engine, compute_type
         self.sample_rate = self.encoder.sample_rate
-        self.head = load_head_weights(folder)
+        self.head = TrainedHead.load(folder)
         self.stream_window_s = config.get("window_s")
         self.detector = config.get("detector")
         if self.detector:
             self.multi_label = True
             self._labels: tuple[str, ...] = (self.detector,)
-            self._columns = [self.head["classes"].index(self.detector), self.head["classes"].index(OTHER)]
+            self._columns = [self.head.classes.index(self.detector), self.head.classes.index(OTHER)]
         else:
-            self._labels = tuple(self.head["classes"])
+            self._labels = self.head.classes
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -162,7 +210,7 @@ class HeadClassifier(Classifier):
         return self._logits([self.encoder.frames(Audio(c, self.sample_rate)) for c in clips])
 
     def _logits(self, frames: list[np.ndarray]) -> np.ndarray:
-        logits = predict_logits(self.head, frames)
+        logits = self.head.logits(frames)
         if self.detector:  # sigmoid(z_word - z_other) is the softmax probability of the word
             return (logits[:, self._columns[0]] - logits[:, self._columns[1]])[:, None]
         return logits
@@ -221,9 +269,11 @@ def load_head(folder: str | Path, **runtime: Any) -> HeadClassifier:
         raise ModelError(f"{folder}: not a readable earmark head model ({e})") from e
 
 
-def load(ref: str, options: Any = None) -> HeadClassifier:
-    """The head engine's loader: ``engine="onnx"`` (with ``compute_type``, ``threads``) runs the head's
-    transformers encoder on ONNX Runtime."""
-    if options is not None and options.engine == "onnx":
-        return load_head(ref, engine="onnx", compute_type=options.compute_type, threads=options.threads)
-    return load_head(ref)
+def load(ref: str, options: LoadOptions | None = None) -> HeadClassifier:
+    """The head engine's loader: the encoder runs on ``options.runtime`` (transformers, or onnx with
+    ``compute_type`` and ``threads``), as the registry's head row allows."""
+    if options is None:
+        return load_head(ref)
+    runtime = options.runtime if options.runtime in ("transformers", "onnx") else "transformers"
+    set_torch_threads(options.threads)
+    return load_head(ref, engine=runtime, compute_type=options.compute_type or "float32", threads=options.threads)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..classifier import Classifier
 from ..errors import ModelError
+from ..options import LoadOptions
 from .runtimes.tflite import tflite_interpreter
 
 __all__ = ["KWS_LABELS", "TFLiteKWSClassifier", "load", "load_tflite"]
@@ -33,12 +34,12 @@ class TFLiteKWSClassifier(Classifier):
     sample_rate = SAMPLE_RATE
     window_s = 1.0
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, threads: int = 1) -> None:
         from transformers.audio_utils import mel_filter_bank, window_function
 
         self.name = str(path)
         self.path = path
-        self.interpreter = tflite_interpreter(path)
+        self.interpreter = tflite_interpreter(path, threads)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.mel = mel_filter_bank(
@@ -90,7 +91,7 @@ class TFLiteKWSClassifier(Classifier):
         return out
 
 
-def load_tflite(path: str | Path) -> Classifier:
+def load_tflite(path: str | Path, *, threads: int = 1) -> Classifier:
     """A TFLite audio classifier earmark knows the front end of (today: MLCommons Tiny KWS)."""
     path = Path(path)
     shape = tflite_interpreter(path).get_input_details()[0]["shape"].tolist()
@@ -99,12 +100,12 @@ def load_tflite(path: str | Path) -> Classifier:
             f"{path}: TFLite input shape {shape} is not one earmark knows; supported: the MLCommons Tiny "
             f"keyword-spotting model ({INPUT_SHAPE} MFCCs)"
         )
-    return TFLiteKWSClassifier(path)
+    return TFLiteKWSClassifier(path, threads=threads)
 
 
-def load(ref: str, options: object = None) -> Classifier:
+def load(ref: str, options: LoadOptions | None = None) -> Classifier:
     """The mlcommons-kws engine's loader: a ``.tflite`` file."""
     path = Path(ref).expanduser()
     if not path.is_file():
         raise ModelError(f"model {ref!r}: no such file")
-    return load_tflite(path)
+    return load_tflite(path, threads=(options.threads if options else None) or 1)

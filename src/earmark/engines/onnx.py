@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import fixed_labels
 from ..hub import check_local, pretrained
+from ..options import LoadOptions
 from .clap import ZeroShotClassifier
 from .onnx_export import (
     COMPUTE_TYPES,
     Network,
     OnnxRunner,
     audio_tower,
-    check_compute_type,
     eager_or_default,
     export_cached,
 )
@@ -74,22 +74,21 @@ class OnnxClassifier(_Exported, TransformersClassifier):
         return self.runner.run(self.features(clips, tensors="np"))
 
 
-def load(ref: str, options: Any) -> Any:
+def load(ref: str, options: LoadOptions) -> Any:
     """The onnx engine's loader (``earmark.load(ref, engine="onnx", compute_type="int8")``)."""
     from transformers import AutoConfig
 
-    check_compute_type(options.compute_type)
     check_local(ref)
     kwargs: dict[str, Any] = {"revision": options.revision, "trust_remote_code": options.trust_remote_code}
     config = pretrained(AutoConfig, ref, "config", **kwargs)
     if config.model_type == "clap":
         return _load_clap(ref, config, kwargs, options)
     if options.zero_shot:
-        raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {ref!r} has fixed labels")
+        raise fixed_labels(ref)
     return _load_classifier(ref, config, kwargs, options)
 
 
-def _load_classifier(ref: str, config: Any, kwargs: dict, options: Any) -> OnnxClassifier:
+def _load_classifier(ref: str, config: Any, kwargs: dict, options: LoadOptions) -> OnnxClassifier:
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     extractor = pretrained(AutoFeatureExtractor, ref, "feature extractor", **kwargs)
@@ -109,7 +108,7 @@ def _load_classifier(ref: str, config: Any, kwargs: dict, options: Any) -> OnnxC
     return classifier
 
 
-def _load_clap(ref: str, config: Any, kwargs: dict, options: Any) -> Any:
+def _load_clap(ref: str, config: Any, kwargs: dict, options: LoadOptions) -> Any:
     from transformers import AutoFeatureExtractor, AutoTokenizer, ClapModel
 
     extractor = pretrained(AutoFeatureExtractor, ref, "feature extractor", **kwargs)

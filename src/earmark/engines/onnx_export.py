@@ -23,8 +23,8 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelError, OptionError
+from ..hashing import file_signature, fingerprint
 from ..hub import cache_dir, pretrained
-from ..journal import file_signature, fingerprint
 from .runtimes.onnx import cached_folder, feeds, fuse, quantize_int8, quiet, session
 
 __all__ = [

@@ -7,16 +7,13 @@ the sha256 it had in the release earmark was tested with.
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
 from ..errors import MissingExtraError, ModelError
+from ..hashing import file_sha256
 
 __all__ = ["package_folder", "verified"]
-
-CHUNK_BYTES = 1 << 22
 
 
 def package_folder(package: str, install: str, purpose: str) -> Path:
@@ -37,15 +34,6 @@ def verified(path: Path, sha256: str, install: str) -> Path:
     """``path``, once its sha256 is the one expected (checked once per file and process)."""
     if not path.is_file():
         raise ModelError(f"{path} is missing; reinstall with: {install} --force-reinstall")
-    if _sha256(path, path.stat().st_size, path.stat().st_mtime_ns) != sha256:
+    if file_sha256(path) != sha256:
         raise ModelError(f"{path} is not the file earmark was tested with (sha256 differs); reinstall with: {install}")
     return path
-
-
-@cache
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()

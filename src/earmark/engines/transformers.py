@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from ..classifier import Classifier
-from ..errors import ModelError, OptionError
+from ..errors import ModelError, fixed_labels
 from ..hub import check_local, pretrained
+from ..options import LoadOptions
+from ..threads import set_torch_threads
 from .extractors import fast_extractor, fixed_window_s, torch_size_bytes
 
-__all__ = ["TransformersClassifier", "load"]
+__all__ = ["LOADERS", "TransformersClassifier", "checkpoint_kind", "load"]
 
 
 class TransformersClassifier(Classifier):
@@ -77,33 +79,41 @@ class TransformersClassifier(Classifier):
         return logits.float().cpu().numpy()
 
 
-def load(ref: str, options: Any) -> Classifier:
-    """The transformers engine's loader (``options`` is a :class:`earmark.registry.LoadOptions`)."""
+def load(ref: str, options: LoadOptions) -> Classifier:
+    """The transformers engine's loader: the config says which kind of model a checkpoint is."""
     from transformers import AutoConfig
 
     from .whisper import BUILTIN
 
+    set_torch_threads(options.threads)
     if ref == BUILTIN:  # the offline Whisper base, converted once from CTranslate2
         from .whisper import whisper_base_transformers
 
-        return _load_whisper_lid(str(whisper_base_transformers()), {}, options.device, display=BUILTIN)
-    check_local(ref)
-    kwargs: dict[str, Any] = {"revision": options.revision, "trust_remote_code": options.trust_remote_code}
-    config = pretrained(AutoConfig, ref, "config", **kwargs)
-    by_type: dict[str, Callable[[], Classifier]] = {
-        "clap": lambda: _load_clap(ref, kwargs, options),
-        "whisper": lambda: _load_whisper_lid(ref, kwargs, options.device),
-    }
-    if config.model_type == "whisper" and "WhisperForAudioClassification" in (config.architectures or []):
-        by_type.pop("whisper")  # a Whisper encoder with a classification head: an ordinary classifier
-    if config.model_type != "clap" and options.zero_shot:
-        raise OptionError(f"labels/template are only for zero-shot (CLAP) models; {ref!r} has fixed labels")
-    if config.model_type in by_type:
-        return by_type[config.model_type]()
-    return _load_classifier(ref, kwargs, options.device, config.model_type)
+        classifier = _load_whisper_lid(str(whisper_base_transformers()), {}, options)
+        classifier.name = BUILTIN
+    else:
+        check_local(ref)
+        kwargs: dict[str, Any] = {"revision": options.revision, "trust_remote_code": options.trust_remote_code}
+        config = pretrained(AutoConfig, ref, "config", **kwargs)
+        kind = checkpoint_kind(config)
+        if kind != "clap" and options.zero_shot:
+            raise fixed_labels(ref)
+        classifier = LOADERS[kind](ref, kwargs, options, config.model_type)
+    classifier.device = options.device
+    return classifier
 
 
-def _load_classifier(ref: str, kwargs: dict, device: str, model_type: str) -> Classifier:
+def checkpoint_kind(config: Any) -> str:
+    """``clap`` (zero-shot), ``whisper-lid`` (a Whisper speech model: language ID from its decoder) or
+    ``classifier`` (an audio-classification head, a Whisper encoder with one included)."""
+    if config.model_type == "clap":
+        return "clap"
+    if config.model_type == "whisper" and "WhisperForAudioClassification" not in (config.architectures or []):
+        return "whisper-lid"
+    return "classifier"
+
+
+def _load_classifier(ref: str, kwargs: dict, options: LoadOptions, model_type: str) -> Classifier:
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
     from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
 
@@ -115,20 +125,20 @@ def _load_classifier(ref: str, kwargs: dict, device: str, model_type: str) -> Cl
         )
     extractor = pretrained(AutoFeatureExtractor, ref, "feature extractor", **kwargs)
     network = pretrained(AutoModelForAudioClassification, ref, "weights", **kwargs)
-    return TransformersClassifier(network.to(device), extractor, name=ref)
+    return TransformersClassifier(network.to(options.device), extractor, name=ref)
 
 
-def _load_whisper_lid(ref: str, kwargs: dict, device: str, *, display: str | None = None) -> Classifier:
+def _load_whisper_lid(ref: str, kwargs: dict, options: LoadOptions, model_type: str = "whisper") -> Classifier:
     from transformers import GenerationConfig, WhisperForConditionalGeneration
 
     from .whisper import load_transformers_whisper
 
     generation = pretrained(GenerationConfig, ref, "generation config", **kwargs)
     network = pretrained(WhisperForConditionalGeneration, ref, "weights", **kwargs)
-    return load_transformers_whisper(network.to(device), generation, name=display or ref)
+    return load_transformers_whisper(network.to(options.device), generation, name=ref)
 
 
-def _load_clap(ref: str, kwargs: dict, options: Any) -> Classifier:
+def _load_clap(ref: str, kwargs: dict, options: LoadOptions, model_type: str = "clap") -> Classifier:
     from transformers import AutoFeatureExtractor, AutoTokenizer, ClapModel
 
     from .clap import ZeroShotClassifier
@@ -139,3 +149,10 @@ def _load_clap(ref: str, kwargs: dict, options: Any) -> Classifier:
     return ZeroShotClassifier(
         network.to(options.device), extractor, tokenizer, name=ref, labels=options.labels, template=options.template
     )
+
+
+LOADERS: dict[str, Callable[[str, dict, LoadOptions, str], Classifier]] = {
+    "clap": _load_clap,
+    "whisper-lid": _load_whisper_lid,
+    "classifier": _load_classifier,
+}

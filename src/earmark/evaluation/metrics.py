@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +67,11 @@ class EvaluationReport:
     compute_type: str = ""
     failed_clips: int = 0
     """Clips that could not be decoded or classified: not in ``clips`` or any metric."""
-    failed: tuple[dict[str, str], ...] = ()
-    """Each failed clip: ``{"key", "error", "type"}``."""
+    failed: tuple[Failure, ...] = ()
+    """Each failed clip (its ``source`` is the clip's key)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "failed": [f.to_dict() for f in self.failed]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -146,10 +146,10 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
     if codes:  # datasets often name languages by code ("de"), models by name ("German")
         by_code = match_labels(codes, labels)
         mapping |= {label: by_code[code] for label, code in zip(classifier.labels, codes) if code in by_code}
-    failed = tuple(done[c.key] for c in clips if "error" in done[c.key])
+    failed = tuple(Failure(c.key, done[c.key]["error"], done[c.key]["type"]) for c in clips if "error" in done[c.key])
     clips = [c for c in clips if "error" not in done[c.key]]  # metrics are over the clips that were scored
     if not clips:
-        raise AudioError(f"none of the {len(failed)} clips could be classified; first error: {failed[0]['error']}")
+        raise AudioError(f"none of the {len(failed)} clips could be classified; first error: {failed[0].error}")
     truth = [c.label for c in clips]
     tops = [[mapping.get(label, OTHER) for label in done[c.key]["top"]] for c in clips]
     predicted = [top[0] if top else OTHER for top in tops]

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..audio import Audio
 from ..classifier import Classifier
+from ..errors import EarmarkError
 from ..options import ClassifyOptions
 from ..results import Failure
 
@@ -27,7 +28,7 @@ __all__ = ["Batcher", "QueueFull"]
 logger = logging.getLogger("earmark")
 
 
-class QueueFull(Exception):
+class QueueFull(EarmarkError):
     """The model's queue is full: the client should retry later (HTTP 429)."""
 
 
@@ -116,7 +117,7 @@ class Batcher:
             return
         for item, result in zip(items, results):
             if isinstance(result, Failure):
-                _settle(item.future, error=_FailedInput(result))
+                _settle(item.future, error=result.error_for_raising())
             else:
                 _settle(item.future, result=result)
 
@@ -130,9 +131,3 @@ def _settle(future: Future, *, result: Any = None, error: BaseException | None =
             future.set_result(result)
     except InvalidStateError:
         pass
-
-
-class _FailedInput(Exception):
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.error)
-        self.failure = failure

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import EarmarkError
 from ..streaming import Listener, StreamOptions
-from .responses import authorised, error_body
+from .errors import error_body
+from .responses import authorised
 
 __all__ = ["serve_stream"]
 

@@ -7,8 +7,8 @@ import binascii
 import json
 from typing import Any
 
-from ..errors import AudioError, EarmarkError
-from ..options import ClassifyOptions
+from ..errors import AudioError, OptionError, fixed_labels
+from ..options import ClassifyOptions, split_labels
 
 __all__ = ["PARAMETERS", "ParameterError", "classify_options", "read_json_inputs"]
 
@@ -27,8 +27,8 @@ PARAMETERS = {
 }
 
 
-class ParameterError(EarmarkError, ValueError):
-    """A request parameter that is unknown or has a bad value (HTTP 422)."""
+class ParameterError(OptionError):
+    """A request body that is not the Inference API's JSON shape (HTTP 422)."""
 
 
 def read_json_inputs(body: bytes) -> tuple[bytes, dict[str, Any]]:
@@ -56,22 +56,20 @@ def classify_options(classifier: Any, params: dict[str, Any]) -> tuple[ClassifyO
     """(options, zero-shot labels, template, return_timeline) from request parameters."""
     unknown = sorted(set(params) - set(PARAMETERS))
     if unknown:
-        raise ParameterError(f"unknown parameters {unknown}; allowed: {sorted(PARAMETERS)}")
+        raise OptionError(f"unknown parameters {unknown}; allowed: {sorted(PARAMETERS)}")
     changes: dict[str, Any] = {}
     try:
         for name, read in PARAMETERS.items():
             if read is not None and params.get(name) not in (None, ""):
                 changes[name] = read(params[name])
     except (TypeError, ValueError) as e:
-        raise ParameterError(f"a parameter has a bad value ({e})") from e
-    labels = params.get("candidate_labels")
-    if isinstance(labels, str):
-        labels = [x.strip() for x in labels.split(",")]
+        raise OptionError(f"a parameter has a bad value ({e})") from e
+    labels = split_labels(params.get("candidate_labels"))
     template = changes.pop("hypothesis_template", None)
     if labels is not None and not classifier.zero_shot:
-        raise ParameterError("candidate_labels are only for zero-shot (CLAP) models; this model has fixed labels")
+        raise fixed_labels(classifier.name)
     if classifier.zero_shot and labels is None and not classifier.labels_bound:
-        raise ParameterError("this zero-shot model needs candidate_labels")
+        raise OptionError("this zero-shot model needs candidate_labels")
     timeline = str(params.get("return_timeline", "")).lower() in ("1", "true", "yes")
     options = classifier.default_options.replace(**changes)
-    return options, tuple(labels) if labels else None, template, timeline
+    return options, labels or None, template, timeline

@@ -1,15 +1,11 @@
-"""What every route answers with on failure, and the API-key check (shared by HTTP and WebSocket)."""
+"""The API-key check, shared by HTTP and WebSocket."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Any
 
-__all__ = ["authorised", "error_body"]
-
-
-def error_body(error: Exception, kind: str | None = None) -> dict[str, str]:
-    return {"error": " ".join(str(error).split()), "type": kind or type(error).__name__}
+__all__ = ["authorised"]
 
 
 def authorised(headers: Any, key: str) -> bool:

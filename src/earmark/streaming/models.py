@@ -7,29 +7,37 @@ from typing import Any
 
 from ..errors import OptionError
 from ..frames import FrameScorer
-from ..registry import load
-from ..tasks import TASKS
+from ..options import LoadOptions
+from ..registry import ModelRef, load, parse_ref
 from .listener import Listener, StreamOptions
 
 __all__ = ["listener", "scorers_for"]
 
-WAKE_WORD_PREFIX = "wake-word/"
 
-
-def scorers_for(models: Sequence[str], *, hop_s: float = 0.1, **load_options: Any) -> list[FrameScorer]:
+def scorers_for(
+    models: Sequence[str | ModelRef],
+    *,
+    hop_s: float = 0.1,
+    options: LoadOptions | None = None,
+    **load_options: Any,
+) -> list[FrameScorer]:
     """Each model's frame scorers. Wake-word models are loaded together, so they share one front end;
     any other classifier streams through its own scorers (a sliding window unless it has a frame front end).
-    A task name means its default model, exactly as if that were named; ``load_options`` (engine,
-    labels, device...) go to ``earmark.load`` for the models that are not wake words."""
-    models = [TASKS[m].default_model if m in TASKS else m for m in models]
-    wake = [m for m in models if m.startswith(WAKE_WORD_PREFIX)]
-    others = [m for m in models if not m.startswith(WAKE_WORD_PREFIX)]
-    classifiers = ([load(",".join(wake))] if wake else []) + [load(name, **load_options) for name in others]
-    return [scorer for classifier in classifiers for scorer in classifier.frame_scorers(hop_s=hop_s)]
+    References are parsed by :func:`earmark.registry.parse_ref` (a task means its default model, and
+    ``M@onnx-int8`` picks an engine); ``options`` (or ``earmark.load``'s keywords) go to every model,
+    and each engine refuses what it cannot honour."""
+    options = options or LoadOptions()
+    refs = ModelRef.combine([parse_ref(m) for m in models])
+    return [scorer for ref in refs for scorer in load(ref, options, **load_options).frame_scorers(hop_s=hop_s)]
 
 
 def listener(
-    models: Sequence[str], options: StreamOptions | None = None, *, hop_s: float = 0.1, **load_options: Any
+    models: Sequence[str | ModelRef],
+    options: StreamOptions | None = None,
+    *,
+    hop_s: float = 0.1,
+    load_options: LoadOptions | None = None,
+    **keywords: Any,
 ) -> Listener:
     """A Listener for several models at once.
 
@@ -40,4 +48,4 @@ def listener(
     """
     if not models:
         raise OptionError("listen needs at least one model, e.g. wake-word/alexa")
-    return Listener(scorers_for(models, hop_s=hop_s, **load_options), options)
+    return Listener(scorers_for(models, hop_s=hop_s, options=load_options, **keywords), options)

@@ -4,15 +4,16 @@ another fold reuses them, and an interrupted run resumes (the file is replaced a
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_file
 from ..errors import EarmarkError, OptionError
 from ..io.clips import LabelledClip
+from ..results import Failure
 
 __all__ = ["cache_file", "encode_clips"]
 
@@ -23,19 +24,19 @@ logger = logging.getLogger("earmark")
 
 def encode_clips(
     clips: Sequence[LabelledClip], encoder, cache: Path, progress: Callable[[int, int], None] | None = None
-) -> tuple[list[np.ndarray | None], dict[str, str]]:
+) -> tuple[list[np.ndarray | None], list[Failure]]:
     """Frames for every clip, from the cache where it has them; new ones are added to it as they come.
-    A clip that cannot be decoded gets None and its error (by key): it is left out, never fatal."""
+    A clip that cannot be decoded gets None and a :class:`Failure`: it is left out, never fatal."""
     stored = _load(cache)
-    failed: dict[str, str] = {}
+    failed: list[Failure] = []
     fresh = 0
     for n, clip in enumerate(clips, start=1):
         if clip.key not in stored:
             try:
                 stored[clip.key] = encoder.frames(clip.decode()).astype(np.float16)
             except EarmarkError as e:
-                failed[clip.key] = " ".join(str(e).split())
-                logger.warning("left out of training: %s", failed[clip.key])
+                failed.append(Failure.of(clip.key, e))
+                logger.warning("left out of training: %s", failed[-1].error)
                 continue
             fresh += 1
             if fresh % SAVE_EVERY == 0:  # resumable: an interrupted run keeps what it computed
@@ -65,7 +66,5 @@ def cache_file(folder: Path, encoder: str) -> Path:
 
 
 def _save(cache: Path, stored: dict[str, np.ndarray]) -> None:
-    partial = cache.with_name(cache.name + ".partial")
-    with open(partial, "wb") as sink:
+    with atomic_file(cache) as sink:
         np.savez(sink, **stored)
-    os.replace(partial, cache)

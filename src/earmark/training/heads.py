@@ -14,15 +14,13 @@ safetensors next to a JSON description.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..engines.encoders import stats_pool
-from ..engines.head import SPEC, WEIGHTS, head_networks, pad_frames
+from ..engines.head import Stopping, TrainedHead, head_networks, pad_frames
 
 __all__ = ["HEADS", "fit_head", "save_head"]
 
@@ -40,11 +38,11 @@ def fit_head(
     max_epochs: int = 300,
     patience: int = 20,
     refit: bool = True,
-) -> dict[str, Any]:
+) -> TrainedHead:
     """Fit a head on per-clip frames; ``validation`` marks the clips held out for early stopping.
     With ``refit``, the validation split only picks the number of epochs: the head is then trained
     again, from the same start, on all the clips for that many epochs (small data needs every clip).
-    Returns the fitted head as a dict (``save_head`` writes it)."""
+    Returns the fitted head (``save_head`` writes it)."""
     y = np.array([list(classes).index(label) for label in labels])
     if kind == "logistic":
         return _fit_logistic([stats_pool(f) for f in frames], y, classes, seed)
@@ -55,17 +53,10 @@ def fit_head(
     if refit and validation.any():
         everything = np.zeros(len(frames), bool)
         model, mean, scale, *_ = _fit_torch(kind, frames, y, len(classes), everything, seed, best_epoch, patience)
-    return {
-        "kind": kind,
-        "classes": list(classes),
-        "mean": mean.tolist(),
-        "scale": scale.tolist(),
-        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "epochs": best_epoch,
-        "stopped_at": stopped,
-        "validation_loss": best_loss,
-        "refit": bool(refit and validation.any()),
-    }
+    stopping = Stopping(best_epoch, stopped, best_loss, bool(refit and validation.any()))
+    return TrainedHead(
+        kind, tuple(classes), mean.astype(np.float32), scale.astype(np.float32), module=model, stopping=stopping
+    )
 
 
 def _fit_torch(kind, frames, y, n_classes, validation, seed, max_epochs, patience):
@@ -111,7 +102,7 @@ def _fit_torch(kind, frames, y, n_classes, validation, seed, max_epochs, patienc
     return model.eval(), mean, scale, best_epoch, epoch, best_loss
 
 
-def _fit_logistic(x: list[np.ndarray], y: np.ndarray, classes: Sequence[str], seed: int) -> dict[str, Any]:
+def _fit_logistic(x: list[np.ndarray], y: np.ndarray, classes: Sequence[str], seed: int) -> TrainedHead:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -122,21 +113,10 @@ def _fit_logistic(x: list[np.ndarray], y: np.ndarray, classes: Sequence[str], se
     coef, intercept = head.coef_, head.intercept_
     if coef.shape[0] == 1:  # binary: softmax over (0, z) equals the sigmoid
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-    return {
-        "kind": "logistic",
-        "classes": list(classes),
-        "mean": scaler.mean_.tolist(),
-        "scale": scaler.scale_.tolist(),
-        "coef": coef.tolist(),
-        "intercept": intercept.tolist(),
-    }
+    mean, scale = scaler.mean_.astype(np.float32), scaler.scale_.astype(np.float32)
+    return TrainedHead("logistic", tuple(classes), mean, scale, np.asarray(coef), np.asarray(intercept))
 
 
-def save_head(head: dict[str, Any], folder: Path) -> None:
+def save_head(head: TrainedHead, folder: Path) -> None:
     """Write a fitted head where the head engine reads it."""
-    spec = {k: v for k, v in head.items() if k != "state"}
-    if "state" in head:
-        from safetensors.torch import save_file
-
-        save_file({k: v.contiguous() for k, v in head["state"].items()}, str(folder / WEIGHTS))
-    (folder / SPEC).write_text(json.dumps(spec))
+    head.save(folder)

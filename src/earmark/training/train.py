@@ -15,18 +15,20 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..classifier import Classifier
-from ..engines.head import CONFIG, OTHER, WEIGHTS
+from ..engines.head import CONFIG, OTHER, WEIGHTS, TrainedHead
 from ..errors import OptionError
 from ..hub import local_ref
 from ..io.labelled import LabelledClip
+from ..options import replace_fields
 from ..registry import load
+from ..results import Failure
 from .cache import cache_file, encode_clips
 from .card import data_licence, model_card
 from .choose import AUTO, choose_encoder
@@ -85,11 +87,8 @@ class TrainOptions:
             object.__setattr__(self, "cache", str(self.cache))
 
     def replace(self, **changes: Any) -> TrainOptions:
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise OptionError(f"unknown training options {unknown}; allowed: {sorted(known)}")
-        return TrainOptions(**(asdict(self) | changes))
+        """A copy with some fields changed (validated again); unknown names raise :class:`OptionError`."""
+        return replace_fields(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -141,9 +140,9 @@ def train_head(
     (out / TRAINING).unlink(missing_ok=True)
     cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
     cache.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, tuple[list[np.ndarray | None], dict[str, str]]] = {}  # each encoder loaded and run once
+    runs: dict[str, tuple[list[np.ndarray | None], list[Failure]]] = {}  # each encoder loaded and run once
 
-    def encode(name: str) -> tuple[list[np.ndarray | None], dict[str, str]]:
+    def encode(name: str) -> tuple[list[np.ndarray | None], list[Failure]]:
         if name not in runs:
             encoder = load_encoder(name, engine=opts.encoder_engine, compute_type=opts.compute_type)
             runtime = "" if opts.encoder_engine == "transformers" else f"@{opts.encoder_engine}-{opts.compute_type}"
@@ -183,12 +182,13 @@ def train_head(
     details = {
         "encode_seconds": round(encoded_s, 1),
         "fit_seconds": round(time.perf_counter() - started - encoded_s, 1),
-        "failed": [{"key": key, "error": error} for key, error in failed.items()],
+        "failed": [f.to_dict() for f in failed],
     }
     if choice:
         details["encoder_choice"] = choice
-    if "epochs" in fitted:
-        details |= {"epochs": fitted["epochs"], "stopped_at": fitted["stopped_at"], "refit": fitted["refit"]}
+    if fitted.stopping is not None:
+        stop = fitted.stopping
+        details |= {"epochs": stop.epochs, "stopped_at": stop.stopped_at, "refit": stop.refit}
     config = {"mode": "head", "encoder": encoder_name, "head": opts.head, "split_by": opts.split_by, "seed": opts.seed}
     if opts.encoder_engine != "transformers":
         config |= {"encoder_engine": opts.encoder_engine, "compute_type": opts.compute_type}
@@ -199,8 +199,8 @@ def train_head(
 
 def _frame_cache(data: str, clips: Sequence[LabelledClip]) -> Path:
     """``~/.cache/earmark/frames/NAME-KEY``: one folder per data set (its path, or its clips' keys)."""
+    from ..hashing import fingerprint
     from ..hub import cache_dir
-    from ..journal import fingerprint
 
     source = str(Path(data).resolve()) if data and Path(data).exists() else data or [c.key for c in clips]
     name = Path(data).name if data else "clips"
@@ -208,11 +208,11 @@ def _frame_cache(data: str, clips: Sequence[LabelledClip]) -> Path:
 
 
 def _save_head_model(
-    out: Path, fitted: dict[str, Any], encoder: str, *, detector: str | None, window_s: float | None
+    out: Path, fitted: TrainedHead, encoder: str, *, detector: str | None, window_s: float | None
 ) -> None:
     (out / WEIGHTS).unlink(missing_ok=True)  # a previous run's torch head
     save_head(fitted, out)
-    config = {"type": "head", "encoder": encoder, "labels": fitted["classes"]}
+    config = {"type": "head", "encoder": encoder, "labels": list(fitted.classes)}
     if detector:
         config |= {"detector": detector, "window_s": window_s}
     (out / CONFIG).write_text(json.dumps(config, indent=2))

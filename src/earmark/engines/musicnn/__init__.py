@@ -15,14 +15,14 @@ Dataset tags (0.880); ``musicnn-msd-genre``: only the MSD tags that are genres.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from ...audio import Audio
 from ...classifier import Classifier
 from ...errors import OptionError
-from ...options import ClassifyOptions
+from ...options import ClassifyOptions, LoadOptions
+from ...threads import set_torch_threads
 from ..packaged import package_folder, verified
 
 __all__ = ["MODELS", "MusicnnClassifier", "load", "log_mel"]
@@ -280,8 +280,10 @@ def _frames(window_s: float) -> int:
     return frames
 
 
-def load(ref: str, options: Any = None) -> Classifier:
-    """The musicnn engine's loader: ``musicnn-mtt``, ``musicnn-msd`` or ``musicnn-msd-genre``."""
+def load(ref: str, options: LoadOptions | None = None) -> Classifier:
+    """The musicnn engine's loader: ``musicnn-mtt``, ``musicnn-msd`` or ``musicnn-msd-genre`` (on torch;
+    ``threads`` sets torch's)."""
     if ref not in MODELS:
         raise OptionError(f"musicnn model {ref!r} is not known; use one of {', '.join(MODELS)}")
+    set_torch_threads(options.threads if options else None)
     return MusicnnClassifier(ref)

@@ -11,6 +11,7 @@ import numpy as np
 from ...classifier import Classifier
 from ...errors import OptionError
 from ...frames import FrameScorer
+from ...options import LoadOptions
 from .openwakeword import SAMPLE_RATE
 
 __all__ = ["PREFIX", "WakeWordClassifier", "load"]
@@ -29,10 +30,11 @@ class WakeWordClassifier(Classifier):
     multi_label = True
     default_function = "none"  # scores are already probabilities, one per wake word
 
-    def __init__(self, names: Sequence[str], *, name: str) -> None:
+    def __init__(self, names: Sequence[str], *, name: str, threads: int | None = None) -> None:
         self.name = name
         self.names = list(names)
-        self.scorers = _scorers(self.names)
+        self.threads = threads
+        self.scorers = _scorers(self.names, threads)
         self._labels = tuple(label for s in self.scorers for label in s.labels)
 
     @property
@@ -46,7 +48,7 @@ class WakeWordClassifier(Classifier):
     def frame_scorers(self, *, hop_s: float = 0.1) -> list[FrameScorer]:
         """New scorers of the models' own (openWakeWord: 80 ms frames; microWakeWord: 10 ms), so every
         stream has its own state; ``hop_s`` does not apply."""
-        return _scorers(self.names)
+        return _scorers(self.names, self.threads)
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         pad = np.zeros(SAMPLE_RATE, np.float32)
@@ -62,17 +64,20 @@ class WakeWordClassifier(Classifier):
         return out
 
 
-def load(ref: str, options: Any = None) -> WakeWordClassifier:
+def load(ref: str, options: LoadOptions | None = None) -> WakeWordClassifier:
     """The wake-word engine's loader: ``wake-word/NAME`` (openWakeWord: alexa, hey_jarvis, hey_mycroft,
     hey_rhasspy, ok_nabu) or ``wake-word/NAME@micro`` (microWakeWord: alexa, hey_jarvis, hey_mycroft,
     okay_nabu); several joined with commas share one front end."""
     models = [part.strip() for part in ref.split(",")]
     if not all(m.startswith(PREFIX) and len(m) > len(PREFIX) for m in models):
         raise OptionError(f"wake-word models are named wake-word/NAME or wake-word/NAME@micro; got {models}")
-    return WakeWordClassifier([m[len(PREFIX) :] for m in models], name=",".join(models))
+    threads = options.threads if options is not None else None
+    if threads is not None and all(m.endswith(MICRO_SUFFIX) for m in models):
+        raise OptionError(f"threads={threads}: microWakeWord runs on one thread; threads sets openWakeWord's front end")
+    return WakeWordClassifier([m[len(PREFIX) :] for m in models], name=",".join(models), threads=threads)
 
 
-def _scorers(words: Sequence[str]) -> list[Any]:
+def _scorers(words: Sequence[str], threads: int | None = None) -> list[Any]:
     from .microwakeword import MicroWakeWordScorer
     from .openwakeword import OpenWakeWordScorer
 
@@ -80,7 +85,7 @@ def _scorers(words: Sequence[str]) -> list[Any]:
     micro = [w.removesuffix(MICRO_SUFFIX) for w in words if w.endswith(MICRO_SUFFIX)]
     scorers: list[Any] = []
     if oww:
-        scorers.append(OpenWakeWordScorer(oww))
+        scorers.append(OpenWakeWordScorer(oww, **({"threads": threads} if threads else {})))
     if micro:
         scorers.append(MicroWakeWordScorer(micro))
     return scorers

