@@ -91,7 +91,7 @@ def test_two_processes_exporting_at_once_share_one_copy(model_dir, tmp_path):
 
 
 def test_bad_onnx_options(model_dir, cache):
-    with pytest.raises(OptionError, match="compute_type='float16' is not allowed for onnx"):
+    with pytest.raises(OptionError, match="compute_type='float16': the onnx engine runs float32 or int8"):
         earmark.load(model_dir("ast"), engine="onnx", compute_type="float16")
     with pytest.raises(OptionError, match="only for zero-shot"):
         earmark.load(model_dir("ast"), engine="onnx", labels=["a", "b"])

@@ -73,6 +73,7 @@ STATUS: dict[type[BaseException], Status] = {
     LabelError: Status(422),
     QueueFull: Status(429, (("Retry-After", "1"),)),
     MissingExtraError: Status(501),
+    Timeout: Status(504),
     TimeoutError: Status(504),
 }
 
