@@ -26,7 +26,7 @@ def test_stereo_either_layout_downmixes_to_the_mean(layout):
     left, right = tone(440), tone(880)
     data = np.stack([left, right]) if layout == "channels_first" else np.stack([left, right], axis=1)
     audio = Audio(data, 16000)
-    assert audio.num_channels == 2 and audio.num_frames == 16000
+    assert audio.num_channels == 2 and audio.num_samples == 16000
     np.testing.assert_allclose(audio.mono().samples, (left + right) / 2, atol=1e-6)
 
 
@@ -37,13 +37,13 @@ def test_torch_tensor_is_accepted():
 
 def test_resample_keeps_the_tone():
     audio = Audio(tone(440, 1.0, rate=44100), 44100).resample(16000)
-    assert audio.sample_rate == 16000 and audio.num_frames == 16000
+    assert audio.sample_rate == 16000 and audio.num_samples == 16000
     spectrum = np.abs(np.fft.rfft(audio.samples))
     assert np.argmax(spectrum) == pytest.approx(440, abs=1)
 
 
 def test_slice_s():
-    assert Audio(tone(seconds=2.0), 16000).slice_s(0.5, 1.0).num_frames == 8000
+    assert Audio(tone(seconds=2.0), 16000).slice_s(0.5, 1.0).num_samples == 8000
 
 
 @pytest.mark.parametrize(

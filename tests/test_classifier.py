@@ -167,3 +167,26 @@ def test_equal_length_models_batch_length_buckets_in_input_order(loaded, monkeyp
     assert [scores_of(p) for p in kept] == [pytest.approx(scores_of(s), abs=1e-5) for s in singles]
     assert all(len(set(batch)) == 1 for batch in calls)  # every model call holds one length
     assert sorted(len(b) for b in calls) == [1, 4, 4]  # 4 x 1 s and 4 x 0.6 s together, not 9 calls
+
+
+def test_a_forward_that_fails_on_one_clip_of_eight_keeps_the_other_seven(loaded, monkeypatch):
+    model = loaded("ast")
+    original = model.forward
+    poison = np.float32(0.123)
+
+    def forward(clips):
+        if any(np.isclose(c[0], poison) for c in clips):
+            raise RuntimeError("the model broke on this clip")
+        return original(clips)
+
+    monkeypatch.setattr(model, "forward", forward)
+    clips = [tone(200 + 50 * i) for i in range(8)]
+    clips[5] = clips[5].copy()
+    clips[5][0] = poison
+    results = model.classify_many(clips, sample_rate=16000, errors="yield", batch_size=8)
+    assert [type(r).__name__ for r in results] == ["Prediction"] * 5 + ["Failure"] + ["Prediction"] * 2
+    assert results[5].error_type == "ModelError" and "the model broke on this clip" in results[5].error
+    monkeypatch.undo()
+    assert [r.to_list() for i, r in enumerate(results) if i != 5] == [
+        model(c, sample_rate=16000).to_list() for i, c in enumerate(clips) if i != 5
+    ]

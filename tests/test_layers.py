@@ -110,3 +110,26 @@ def test_engines_never_call_load():
 def test_every_module_is_small():
     sizes = {module_name(p): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
     assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def function_lengths(path: Path) -> dict[str, int]:
+    """Each function's body in lines (its docstring included), by qualified-enough name."""
+    out = {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[f"{path.stem}.{node.name}:{node.lineno}"] = node.end_lineno - node.body[0].lineno + 1
+    return out
+
+
+def test_every_function_is_short():
+    lengths = {name: n for p in PACKAGE.rglob("*.py") for name, n in function_lengths(p).items()}
+    assert {name: n for name, n in lengths.items() if n > MAX_FUNCTION_LINES} == {}
+
+
+def test_the_length_check_finds_a_long_function(tmp_path):
+    long = tmp_path / "long.py"
+    long.write_text("def f():\n" + "    x = 1\n" * 61)
+    assert list(function_lengths(long).values()) == [61]

@@ -152,7 +152,7 @@ def test_what_callers_need_is_on_the_interface(model_dir, loaded):
     with pytest.raises(OptionError, match="fixed labels"):
         ast.with_labels(["a"])
     (scorer,) = ast.frame_scorers(hop_s=0.25)
-    assert scorer.frame_s == 0.25 and scorer.context_s == ast.window_s and scorer.labels == ast.labels
+    assert scorer.step_s == 0.25 and scorer.context_s == ast.window_s and scorer.labels == ast.labels
 
 
 # --- the parsed model reference ---------------------------------------------------------------------

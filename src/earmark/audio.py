@@ -45,12 +45,19 @@ class Audio:
         return 1 if self.samples.ndim == 1 else self.samples.shape[0]
 
     @property
-    def num_frames(self) -> int:
+    def num_samples(self) -> int:
+        """Samples per channel. earmark's three kinds of "frame" have three names: audio has *samples*,
+        encoders give feature *frames*, streaming scorers score in *steps*."""
         return self.samples.shape[-1]
 
     @property
+    def num_frames(self) -> int:
+        """Deprecated name of :attr:`num_samples` (kept for code written against earmark 0.2)."""
+        return self.num_samples
+
+    @property
     def duration_s(self) -> float:
-        return self.num_frames / self.sample_rate
+        return self.num_samples / self.sample_rate
 
     def mono(self) -> Audio:
         """Downmix to one channel by averaging the channels."""

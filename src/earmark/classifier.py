@@ -253,8 +253,8 @@ class Classifier(ABC):
         if window_s is None:
             window_s = self.window_s or LONG_AUDIO_WINDOW_S
             if audio.duration_s <= window_s:
-                return [((0, audio.num_frames), audio.samples)]
-        spans = plan_windows(audio.num_frames, audio.sample_rate, window_s, opts.hop_s or window_s)
+                return [((0, audio.num_samples), audio.samples)]
+        spans = plan_windows(audio.num_samples, audio.sample_rate, window_s, opts.hop_s or window_s)
         return [((a, b), audio.samples[a:b]) for a, b in spans]
 
     def _run(self, batch: list[tuple[_Job, int, np.ndarray]], errors: str = "raise") -> None:

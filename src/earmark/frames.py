@@ -1,7 +1,8 @@
 """Frame scorers: how a model is scored on a live stream, frame by frame, whatever the chunking.
 
 A :class:`FrameScorer` takes 16 kHz mono float32 audio and returns one row of label scores for every
-frame the audio completes. Engines with their own streaming front end (openWakeWord, microWakeWord,
+score *step* the audio completes (every ``step_s``: a wake-word model's 80 ms or 10 ms, a sliding
+window's hop). Engines with their own streaming front end (openWakeWord, microWakeWord,
 heads on openWakeWord frames) implement it; :class:`SlidingWindowScorer` does it for any classifier
 by classifying the last window every hop. ``earmark.streaming.Listener`` turns the rows into events.
 """
@@ -25,12 +26,12 @@ class FrameScorer(Protocol):
     """Turns 16 kHz float32 audio into per-frame scores, frame by frame, whatever the chunking."""
 
     labels: tuple[str, ...]
-    frame_s: float  # time between frames
+    step_s: float  # time between score steps
     context_s: float  # audio a frame's score looks back over (for an event's start_s)
     thresholds: Mapping[str, float]  # each label's default threshold
 
     def push(self, samples: np.ndarray) -> np.ndarray:
-        """Scores ``(new_frames, len(labels))`` for every frame completed by these samples."""
+        """Scores ``(new_steps, len(labels))`` for every step completed by these samples."""
 
     def reset(self) -> None: ...
 
@@ -48,7 +49,7 @@ class SlidingWindowScorer:
     ) -> None:
         self.classifier = classifier
         self.window_s = window_s or classifier.stream_window_s or classifier.window_s or 1.0
-        self.frame_s = hop_s
+        self.step_s = hop_s
         self.context_s = self.window_s
         unknown = sorted(set(labels or ()) - set(classifier.labels))
         if unknown:
@@ -63,7 +64,7 @@ class SlidingWindowScorer:
         self._pending = np.zeros(0, np.float32)
 
     def push(self, samples: np.ndarray) -> np.ndarray:
-        hop = round(self.frame_s * STREAM_SAMPLE_RATE)
+        hop = round(self.step_s * STREAM_SAMPLE_RATE)
         self._pending = np.concatenate([self._pending, samples])
         windows = []
         while len(self._pending) >= hop:

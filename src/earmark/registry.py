@@ -36,6 +36,7 @@ from .classifier import Classifier
 from .errors import ModelError, OptionError, fixed_labels
 from .hub import looks_local
 from .options import AUTO, LoadOptions, device_kind
+from .reference import WAKE_WORD_PREFIX, ModelRef, is_wake_word_list, parse
 from .tasks import TASKS
 
 __all__ = [
@@ -56,7 +57,6 @@ __all__ = [
 logger = logging.getLogger("earmark")
 
 ENTRY_POINT_GROUP = "earmark.engines"
-WAKE_WORD_PREFIX = "wake-word/"
 
 
 @dataclass(frozen=True)
@@ -184,10 +184,6 @@ def _is_hub_id_or_folder(ref: str) -> bool:
     return Path(ref).expanduser().is_dir() or not looks_local(ref)
 
 
-def _wake_words(ref: str) -> bool:
-    return all(part.strip().startswith(WAKE_WORD_PREFIX) for part in ref.split(","))
-
-
 ONNX_COMPUTE = ("float32", "int8")
 TORCH_DEVICES = ("cpu", "cuda", "mps")
 
@@ -203,7 +199,7 @@ ENGINES: tuple[Engine, ...] = (
     ),
     Engine(
         "wake-word",
-        _wake_words,
+        is_wake_word_list,
         "earmark.engines.wakeword:load",
         "openWakeWord / microWakeWord (wake-word/NAME[@micro], comma-joined)",
         threads=True,
@@ -294,84 +290,9 @@ def engine_suffixes(table: Iterable[Engine] | None = None) -> dict[str, tuple[st
     return out
 
 
-@dataclass(frozen=True)
-class ModelRef:
-    """A parsed model reference. ``target`` is what the engines are asked about (a task's default model,
-    the suffix removed); ``kind`` is one of ``task``, ``wake-word``, ``folder``, ``file``, ``hub``, ``name``."""
-
-    text: str
-    target: str
-    kind: str
-    engine: str | None = None
-    """From an ``@ENGINE[-PRECISION]`` suffix."""
-    compute_type: str | None = None
-    task: str | None = None
-
-    def __str__(self) -> str:
-        return self.text
-
-    @property
-    def wake_words(self) -> tuple[str, ...]:
-        """The ``wake-word/NAME[@micro]`` models of a wake-word reference (empty for any other)."""
-        return tuple(p.strip() for p in self.target.split(",")) if self.kind == "wake-word" else ()
-
-    def options(self, options: LoadOptions) -> LoadOptions:
-        """``options`` with the suffix's engine and precision; a suffix that disagrees with an
-        explicit engine or compute type is an :class:`OptionError`."""
-        changes: dict[str, str] = {}
-        for name, mine, theirs, unset in (
-            ("engine", self.engine, options.engine, AUTO),
-            ("compute_type", self.compute_type, options.compute_type, None),
-        ):
-            if mine is None:
-                continue
-            if theirs not in (unset, mine):
-                raise OptionError(f"{self.text!r} names {name} {mine!r} but {name}={theirs!r} was given; give one")
-            changes[name] = mine
-        return options.replace(**changes)
-
-    @staticmethod
-    def combine(refs: Sequence[ModelRef]) -> list[ModelRef]:
-        """Wake-word references joined into one (their models share one front end), the others as they are."""
-        wake = [r for r in refs if r.kind == "wake-word"]
-        if len(wake) < 2:
-            return list(refs)
-        suffixes = {(r.engine, r.compute_type) for r in wake}
-        if len(suffixes) > 1:
-            raise OptionError(f"wake-word models {[r.text for r in wake]} name different engines; name one")
-        words = ",".join(w for r in wake for w in r.wake_words)
-        joined = ModelRef(words, words, "wake-word", wake[0].engine, wake[0].compute_type)
-        return [joined] + [r for r in refs if r.kind != "wake-word"]
-
-
 def parse_ref(ref: str | os.PathLike | ModelRef, table: Sequence[Engine] | None = None) -> ModelRef:
-    """The one parser of model references (see the module docstring); a misspelt task is an error
-    (it would otherwise go to the Hub as a model id)."""
-    if isinstance(ref, ModelRef):
-        return ref
-    text = os.fspath(ref).strip() if isinstance(ref, (str, os.PathLike)) else ref
-    if not isinstance(text, str) or not text:
-        raise ModelError(f"model={ref!r} is not a model reference; pass a task, a folder, a file or a Hub id")
-    base, at, suffix = text.rpartition("@")
-    engine, compute_type = engine_suffixes(table).get(suffix, (None, None)) if at else (None, None)
-    target = base if engine else text
-    task = target if target in TASKS else None
-    if task:
-        target = TASKS[task].default_model
-    return ModelRef(text, target, "task" if task else _kind(target), engine, compute_type, task)
-
-
-def _kind(target: str) -> str:
-    path = Path(target).expanduser()
-    if _wake_words(target):
-        return "wake-word"
-    if path.is_dir():
-        return "folder"
-    if path.is_file():
-        return "file"
-    if "/" in target or looks_local(target):
-        return "hub" if not looks_local(target) else "folder"
-    return "name"
+    """The one parser of model references (:mod:`earmark.reference`), with the suffixes of the engine table."""
+    return parse(ref, engine_suffixes(table))
 
 
 def load(

@@ -11,7 +11,7 @@ from .results import Score, Segment, Timeline
 __all__ = ["merge_runs", "plan_windows", "pool"]
 
 
-def plan_windows(num_frames: int, sample_rate: int, window_s: float, hop_s: float) -> list[tuple[int, int]]:
+def plan_windows(num_samples: int, sample_rate: int, window_s: float, hop_s: float) -> list[tuple[int, int]]:
     """Frame ranges ``[start, end)`` covering the recording.
 
     Windows start every ``hop_s``; the last one is aligned to the end of the
@@ -20,11 +20,11 @@ def plan_windows(num_frames: int, sample_rate: int, window_s: float, hop_s: floa
     """
     window = max(1, round(window_s * sample_rate))
     hop = max(1, round(hop_s * sample_rate))
-    if num_frames <= window:
-        return [(0, num_frames)]
-    spans = [(start, start + window) for start in range(0, num_frames - window + 1, hop)]
-    if spans[-1][1] < num_frames:
-        spans.append((num_frames - window, num_frames))
+    if num_samples <= window:
+        return [(0, num_samples)]
+    spans = [(start, start + window) for start in range(0, num_samples - window + 1, hop)]
+    if spans[-1][1] < num_samples:
+        spans.append((num_samples - window, num_samples))
     return spans
 
 

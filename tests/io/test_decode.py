@@ -28,7 +28,7 @@ def test_libsndfile_formats_decode_without_ffmpeg(fmt, tmp_path):
     sf.write(path, tone(440, 1.0), 16000, format=fmt)
     audio = load_audio(path)
     assert audio.sample_rate == 16000
-    assert audio.num_frames == pytest.approx(16000, abs=1200)  # MP3 adds encoder delay
+    assert audio.num_samples == pytest.approx(16000, abs=1200)  # MP3 adds encoder delay
     assert np.abs(audio.samples).max() == pytest.approx(0.5, abs=0.06)
 
 
@@ -57,7 +57,7 @@ def test_url_over_loopback(wav_file):
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_port}"
-        assert load_audio(f"{base}/{wav_file.name}").num_frames == 16000
+        assert load_audio(f"{base}/{wav_file.name}").num_samples == 16000
         with pytest.raises(AudioError, match="could not download"):
             load_audio(f"{base}/missing.wav")
     finally:
@@ -68,8 +68,8 @@ def test_dicts_like_datasets_gives_them(wav_file):
     array = noise()
     assert load_audio({"array": array, "sampling_rate": 16000, "path": "a.wav"}).source == "a.wav"
     assert load_audio({"raw": array, "sampling_rate": 8000}).sample_rate == 8000
-    assert load_audio({"bytes": wav_file.read_bytes(), "path": "x.wav"}).num_frames == 16000
-    assert load_audio({"path": str(wav_file), "bytes": None}).num_frames == 16000
+    assert load_audio({"bytes": wav_file.read_bytes(), "path": "x.wav"}).num_samples == 16000
+    assert load_audio({"path": str(wav_file), "bytes": None}).num_samples == 16000
 
 
 def test_datasets_audio_decoder(wav_file):

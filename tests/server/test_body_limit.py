@@ -55,7 +55,19 @@ def _httpx(url: str) -> tuple[int, dict]:
 
 def _curl(url: str) -> tuple[int, dict]:
     out = subprocess.run(
-        ["curl", "-s", "-X", "POST", "-H", "Content-Type: audio/wav", "--data-binary", "@-", "-w", "\n%{http_code}", url],
+        [
+            "curl",
+            "-s",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: audio/wav",
+            "--data-binary",
+            "@-",
+            "-w",
+            "\n%{http_code}",
+            url,
+        ],
         input=BODY,
         capture_output=True,
         timeout=60,

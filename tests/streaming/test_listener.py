@@ -15,7 +15,7 @@ class LoudnessScorer:
     """A real, tiny frame scorer for the tests: peak amplitude of each 10 ms frame."""
 
     labels = ("loud",)
-    frame_s = 0.01
+    step_s = 0.01
     context_s = 0.01
     thresholds = {"loud": 0.5}
 

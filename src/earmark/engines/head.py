@@ -239,10 +239,10 @@ class HeadFrameScorer:
     def __init__(self, classifier: HeadClassifier, stream: FrameStream) -> None:
         self.classifier = classifier
         self.stream = stream
-        self.frame_s = stream.frame_s
+        self.step_s = stream.frame_s  # one score step per encoder frame
         self.context_s = classifier.stream_window_s or 1.0
         # a training clip's frames: the clip and half a second of silence either side
-        self.count = max(1, round((self.context_s + 0.5) / self.frame_s))
+        self.count = max(1, round((self.context_s + 0.5) / self.step_s))
         self.labels = tuple(classifier.labels)
         self.thresholds = dict.fromkeys(self.labels, 0.5)
         self.reset()

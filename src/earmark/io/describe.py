@@ -56,7 +56,7 @@ def plot_audio(audio: Audio, path: str | Path) -> None:
     except ImportError as e:
         raise missing_extra("matplotlib", "eval", "plots") from e
     mono = audio.mono()
-    t = np.arange(mono.num_frames) / mono.sample_rate
+    t = np.arange(mono.num_samples) / mono.sample_rate
     figure, (wave_axes, spec_axes) = pyplot.subplots(2, 1, figsize=(10, 6), sharex=True)
     wave_axes.plot(t, mono.samples, linewidth=0.5)
     wave_axes.set(ylabel="amplitude", ylim=(-1.05, 1.05), title=f"{Path(audio.source or 'audio').name}")

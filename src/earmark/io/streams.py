@@ -25,7 +25,7 @@ def file_chunks(path: str, chunk_s: float = CHUNK_S) -> Iterator[Audio]:
 
     audio = check_audio(load_audio(path), ClassifyOptions())
     step = max(1, round(chunk_s * audio.sample_rate))
-    for start in range(0, audio.num_frames, step):
+    for start in range(0, audio.num_samples, step):
         yield Audio(audio.samples[..., start : start + step], audio.sample_rate, audio.source)
 
 

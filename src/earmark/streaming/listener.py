@@ -109,7 +109,7 @@ class Listener:
     def reset(self) -> None:
         for scorer in self.scorers:
             scorer.reset()
-        self._frames = [0] * len(self.scorers)
+        self._steps = [0] * len(self.scorers)
         self._states = {label: _LabelState() for label in self.labels}
         self._resampler: Any = None
         self._rate: int | None = None
@@ -163,8 +163,8 @@ class Listener:
         for k, scorer in enumerate(self.scorers):
             scores = scorer.push(samples)
             for row in scores:
-                self._frames[k] += 1
-                end_s = self._frames[k] * scorer.frame_s
+                self._steps[k] += 1
+                end_s = self._steps[k] * scorer.step_s
                 for label, score in zip(scorer.labels, row):
                     if label in self.options.ignore:
                         continue

@@ -71,7 +71,7 @@ def finetune(
     try:
         import accelerate  # noqa: F401  (the Trainer needs it)
         import torch
-        from transformers import AutoFeatureExtractor, AutoModelForAudioClassification, Trainer, TrainingArguments
+        from transformers import Trainer
         from transformers.trainer_utils import get_last_checkpoint
     except ImportError as e:
         raise missing_extra("accelerate", "train", "fine-tuning") from e
@@ -83,39 +83,52 @@ def finetune(
     split = split_clips(clips, split_by=split_by, test_groups=test_groups, test_size=test_size, seed=seed)
     classes = sorted({c.label for c in clips})
     base = local_ref(model)
-    check_local(base)
-    kwargs: dict[str, Any] = {"revision": revision}
-    extractor = pretrained(AutoFeatureExtractor, base, "feature extractor", **kwargs)
-    kwargs |= {
-        "id2label": dict(enumerate(classes)),
-        "label2id": {label: i for i, label in enumerate(classes)},
-        "ignore_mismatched_sizes": True,  # the pretrained head (if any) has other labels: a new one is trained
-    }
-    network = pretrained(AutoModelForAudioClassification, base, "weights", **kwargs)
+    extractor, network = _base_model(base, classes, revision)
     rate = int(extractor.sampling_rate)
     padding = {} if fixed_window_s(extractor) is not None else {"padding": True}
     index = {label: i for i, label in enumerate(classes)}
-
-    def decoded(mask: np.ndarray) -> list[tuple[np.ndarray, int]]:
-        rows = []
-        for clip, keep in zip(clips, mask):
-            if keep:
-                samples = clip.decode().mono().resample(rate).samples[: int(config.max_duration_s * rate)]
-                rows.append((samples, index[clip.label]))
-        return rows
 
     def collate(batch: list[tuple[np.ndarray, int]]) -> dict[str, Any]:
         inputs = extractor([b[0] for b in batch], sampling_rate=rate, return_tensors="pt", **padding)
         return {**inputs, "labels": torch.tensor([b[1] for b in batch])}
 
-    def accuracy(prediction) -> dict[str, float]:
-        return {"accuracy": float((np.argmax(prediction.predictions, axis=-1) == prediction.label_ids).mean())}
-
-    train_rows = decoded(split.train)
-    validation_rows = decoded(split.validation)
+    train_rows = _decoded(clips, split.train, rate, index, config.max_duration_s)
+    validation_rows = _decoded(clips, split.validation, rate, index, config.max_duration_s)
     has_validation = bool(validation_rows)
     checkpoints = out / CHECKPOINTS
-    arguments = TrainingArguments(
+    arguments = _training_arguments(config, checkpoints, has_validation, seed)
+    trainer = Trainer(
+        model=network,
+        args=arguments,
+        train_dataset=train_rows,
+        eval_dataset=validation_rows or None,
+        data_collator=collate,
+        compute_metrics=_accuracy if has_validation else None,
+        callbacks=list(callbacks) or None,
+    )
+    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    result = _train_and_keep_best(trainer, resume, base)
+    trainer.save_model(str(out))
+    extractor.save_pretrained(str(out))
+    losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    settings = {"mode": "finetune", "model": base, "split_by": split_by, "seed": seed, **asdict(config)}
+    details = {
+        "train_seconds": round(float(result.metrics.get("train_runtime", 0.0)), 1),
+        "steps": int(trainer.state.global_step),
+        "losses": [round(float(x), 4) for x in losses],
+        "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name or None,
+        "resumed_from": Path(resume).name if resume else None,
+    }
+    return finish(out, clips, split, settings, data=data, licence=licence, started=started, details=details)
+
+
+def _training_arguments(config: FinetuneConfig, checkpoints: Path, has_validation: bool, seed: int) -> Any:
+    """The transformers ``TrainingArguments`` of one fine-tuning run."""
+    import torch
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
         output_dir=str(checkpoints),
         learning_rate=config.learning_rate,
         num_train_epochs=config.epochs,
@@ -139,16 +152,32 @@ def finetune(
         remove_unused_columns=False,
         disable_tqdm=True,
     )
-    trainer = Trainer(
-        model=network,
-        args=arguments,
-        train_dataset=train_rows,
-        eval_dataset=validation_rows or None,
-        data_collator=collate,
-        compute_metrics=accuracy if has_validation else None,
-        callbacks=list(callbacks) or None,
-    )
-    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+
+
+def _base_model(base: str, classes: Sequence[str], revision: str | None) -> tuple[Any, Any]:
+    """The checkpoint's feature extractor and network, with a new head for ``classes``."""
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    check_local(base)
+    kwargs: dict[str, Any] = {"revision": revision}
+    extractor = pretrained(AutoFeatureExtractor, base, "feature extractor", **kwargs)
+    kwargs |= {
+        "id2label": dict(enumerate(classes)),
+        "label2id": {label: i for i, label in enumerate(classes)},
+        "ignore_mismatched_sizes": True,  # the pretrained head (if any) has other labels: a new one is trained
+    }
+    return extractor, pretrained(AutoModelForAudioClassification, base, "weights", **kwargs)
+
+
+def _accuracy(prediction: Any) -> dict[str, float]:
+    """The Trainer's validation metric."""
+    return {"accuracy": float((np.argmax(prediction.predictions, axis=-1) == prediction.label_ids).mean())}
+
+
+def _train_and_keep_best(trainer: Any, resume: str | None, base: str) -> Any:
+    """Train (resuming from the last checkpoint), then reload the best epoch's weights."""
+    from transformers import AutoModelForAudioClassification
+
     try:
         result = trainer.train(resume_from_checkpoint=resume)
     except (RuntimeError, ValueError) as e:
@@ -156,16 +185,15 @@ def finetune(
     best = trainer.state.best_model_checkpoint
     if best and Path(best).is_dir():
         trainer.model = AutoModelForAudioClassification.from_pretrained(best)
-    trainer.save_model(str(out))
-    extractor.save_pretrained(str(out))
-    losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    settings = {"mode": "finetune", "model": base, "split_by": split_by, "seed": seed, **asdict(config)}
-    details = {
-        "train_seconds": round(float(result.metrics.get("train_runtime", 0.0)), 1),
-        "steps": int(trainer.state.global_step),
-        "losses": [round(float(x), 4) for x in losses],
-        "best_checkpoint": Path(best).name if best else None,
-        "resumed_from": Path(resume).name if resume else None,
-    }
-    return finish(out, clips, split, settings, data=data, licence=licence, started=started, details=details)
+    return result
+
+
+def _decoded(
+    clips: Sequence[LabelledClip], mask: np.ndarray, rate: int, index: dict[str, int], max_s: float
+) -> list[tuple[np.ndarray, int]]:
+    """The chosen clips' samples (mono, at the model's rate, at most ``max_s``) and label indices."""
+    return [
+        (clip.decode().mono().resample(rate).samples[: int(max_s * rate)], index[clip.label])
+        for clip, keep in zip(clips, mask)
+        if keep
+    ]

@@ -134,12 +134,7 @@ def train_head(
         )
 
     split = split_of(clips)  # a bad --split-by fails now, not after minutes of encoding
-    out.mkdir(parents=True, exist_ok=True)
-    # A model trained earlier into this folder must not describe this one (its list of training clips
-    # would make the held-out scoring below warn that the clips were trained on).
-    (out / TRAINING).unlink(missing_ok=True)
-    cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = _prepare_folders(out, opts, clips)
     runs: dict[str, tuple[list[np.ndarray | None], list[Failure]]] = {}  # each encoder loaded and run once
 
     def encode(name: str) -> tuple[list[np.ndarray | None], list[Failure]]:
@@ -149,16 +144,7 @@ def train_head(
             runs[name] = encode_clips(clips, encoder, cache_file(cache, name + runtime), progress)
         return runs[name]
 
-    encoder_name, choice = local_ref(opts.encoder), None
-    if opts.encoder == AUTO:
-        fit = ~split.test
-        labels = np.array([c.label for c in clips])
-        encoder_name, choice = choose_encoder(
-            labels[fit],
-            split.groups[fit],
-            lambda name: [f for f, m in zip(encode(name)[0], fit) if m],
-            seed=opts.seed,
-        )
+    encoder_name, choice = _pick_encoder(opts, clips, split, encode)
     encoded, failed = encode(encoder_name)
     if failed:  # clips that cannot be read are left out, and the split made without them
         clips = [c for c, f in zip(clips, encoded) if f is not None]
@@ -189,12 +175,42 @@ def train_head(
     if fitted.stopping is not None:
         stop = fitted.stopping
         details |= {"epochs": stop.epochs, "stopped_at": stop.stopped_at, "refit": stop.refit}
-    config = {"mode": "head", "encoder": encoder_name, "head": opts.head, "split_by": opts.split_by, "seed": opts.seed}
+    config = _head_config(opts, encoder_name)
+    return finish(out, clips, split, config, data=opts.data, licence=opts.licence, started=started, details=details)
+
+
+def _pick_encoder(
+    opts: TrainOptions, clips: Sequence[LabelledClip], split: Split, encode: Callable[[str], Any]
+) -> tuple[str, dict[str, Any] | None]:
+    """The encoder asked for, or with ``auto`` the one a group-aware cross-validation on the training
+    clips picks (and the figures it picked by)."""
+    if opts.encoder != AUTO:
+        return local_ref(opts.encoder), None
+    fit = ~split.test
+    labels = np.array([c.label for c in clips])
+    return choose_encoder(
+        labels[fit], split.groups[fit], lambda name: [f for f, m in zip(encode(name)[0], fit) if m], seed=opts.seed
+    )
+
+
+def _head_config(opts: TrainOptions, encoder: str) -> dict[str, Any]:
+    """What ``training.json`` says about how a head was trained (and its encoder's runtime)."""
+    config = {"mode": "head", "encoder": encoder, "head": opts.head, "split_by": opts.split_by, "seed": opts.seed}
     if opts.encoder_engine != "transformers":
         config |= {"encoder_engine": opts.encoder_engine, "compute_type": opts.compute_type}
     if opts.detector:
         config["detector"] = opts.detector
-    return finish(out, clips, split, config, data=opts.data, licence=opts.licence, started=started, details=details)
+    return config
+
+
+def _prepare_folders(out: Path, opts: TrainOptions, clips: Sequence[LabelledClip]) -> Path:
+    """The model folder (without an earlier model's training record: its list of training clips would
+    make the held-out scoring warn that these clips were trained on) and the frame cache folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / TRAINING).unlink(missing_ok=True)
+    cache = Path(opts.cache) if opts.cache else _frame_cache(opts.data, clips)
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
 
 
 def _frame_cache(data: str, clips: Sequence[LabelledClip]) -> Path:

@@ -260,7 +260,7 @@ class MusicnnClassifier(Classifier):
             total = frames
         out = []
         for first in range(0, total - frames + 1, hop):
-            span = (first * HOP, min((first + frames) * HOP, audio.num_frames))
+            span = (first * HOP, min((first + frames) * HOP, audio.num_samples))
             out.append((span, padded[first * HOP : (first + frames - 1) * HOP + N_FFT]))
         return out
 

@@ -45,7 +45,7 @@ class _One:
 class MicroWakeWordScorer:
     """Scores for several microWakeWord models; a frame every 10 ms."""
 
-    frame_s = FEATURE_S
+    step_s = FEATURE_S
     context_s = 1.0
 
     def __init__(self, names: list[str]) -> None:

@@ -99,7 +99,7 @@ class OpenWakeWordFrontEnd:
 class OpenWakeWordScorer:
     """Scores for several openWakeWord heads sharing one front end; a frame every 80 ms."""
 
-    frame_s = STEP / SAMPLE_RATE
+    step_s = STEP / SAMPLE_RATE
     context_s = EMBEDDINGS * STEP / SAMPLE_RATE
 
     def __init__(self, names: list[str], *, threads: int = 2) -> None:
