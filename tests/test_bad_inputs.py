@@ -111,7 +111,7 @@ def test_evaluate_records_failures_and_scores_the_rest(corpus, model_dir, tmp_pa
     data = json.loads(report.read_text())
     expected_bad = sum(e != "ok" for e, _ in cases.values())
     assert data["failed_clips"] == expected_bad and data["clips"] == len(cases) - expected_bad
-    assert {f["key"] for f in data["failed"]} == {p for e, p in cases.values() if e != "ok"}
+    assert {f["source"] for f in data["failed"]} == {p for e, p in cases.values() if e != "ok"}
 
 
 class _Server(http.server.ThreadingHTTPServer):

@@ -152,11 +152,19 @@ def _elsewhere(table: Sequence[Engine], ref: str, accepts: Callable[[Runtime], b
     """Where a refused option does run: the engines whose contract accepts it, and the reference
     spelt for the first of them that also takes this model (``M@onnx-int8``)."""
     names = [e.name for e in table if accepts(e.runtime)]
-    fits = [r.name for e in table for r in (e.runtime, *e.runtimes) if accepts(r) and e.serves(ref)]
+    # a reference a specific engine owns (wake-word/alexa) is not a Hub id for the catch-alls to suggest
+    owned = any(not _catch_all(e) and e.serves(ref) for e in table)
+    takers = [e for e in table if e.serves(ref) and not (owned and _catch_all(e))]
+    fits = [r.name for e in takers for r in (e.runtime, *e.runtimes) if accepts(r)]
     if not names and not fits:
         return "; no engine here does"
     spelt = f" ({ref}@{fits[0]}{suffix})" if fits else ""
     return f"; it runs on {', '.join(dict.fromkeys(names + fits))}{spelt}"
+
+
+def _catch_all(engine: Engine) -> bool:
+    """The engines that claim any Hub id or folder (onnx, transformers)."""
+    return engine.claims is _is_hub_id_or_folder
 
 
 def _check_device_present(device: str) -> None:
@@ -346,9 +354,8 @@ def load_ref(ref: ModelRef, options: LoadOptions) -> Classifier:
     asked = options.engine
     if asked != AUTO and not any(e.answers_to(asked) for e in table):
         raise OptionError(f"engine={asked!r} is not allowed; use one of {(AUTO, *names)}")
-    catch_all = (ONNX.claims, FALLBACK.claims)
     if ref.kind == "name" and not any(
-        ref.target in e.models or (e.claims not in catch_all and e.claims(ref.target)) for e in table
+        ref.target in e.models or (not _catch_all(e) and e.claims(ref.target)) for e in table
     ):
         close = difflib.get_close_matches(ref.target, list(TASKS), n=1, cutoff=0.8)
         if close:  # a misspelt task would otherwise go to the Hub as a model id
