@@ -214,3 +214,17 @@ def test_train_and_evaluate_with_the_encoder_on_onnx(model_dir, tmp_path, monkey
     assert "accuracy" in out.lower()
     code, _, err = run("train", data, "--out", tmp_path / "n", "--encoder", "whisper-base", "--engine", "onnx")
     assert code == 2 and "built in" in err
+
+
+def test_models_engines_lists_each_contract():
+    import json
+
+    from typer.testing import CliRunner
+
+    from earmark.cli import app
+
+    result = CliRunner().invoke(app, ["models", "engines", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["engine"]: r for r in json.loads(result.stdout)["engines"]}
+    assert rows["onnx"]["compute_types"] == ["float32", "int8"] and rows["head on onnx"]["ask"] == "onnx"
+    assert rows["transformers"]["devices"] == ["cpu", "cuda", "mps"] and "week" in rows["birdnet"]["engine_options"]

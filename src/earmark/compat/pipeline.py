@@ -18,7 +18,6 @@ from ..engines.clap import DEFAULT_TEMPLATE
 from ..errors import OptionError
 from ..options import ClassifyOptions
 from ..registry import load
-from ..tasks import TASKS
 
 __all__ = ["AudioClassificationPipeline", "ZeroShotAudioClassificationPipeline", "pipeline"]
 
@@ -46,7 +45,7 @@ def pipeline(
     if task is not None and task not in PIPELINE_TASKS:
         raise OptionError(f"task {task!r} is not supported by earmark.pipeline; allowed: {PIPELINE_TASKS}")
     classifier = load(
-        model or TASKS[task].default_model,
+        model or task,  # earmark.load resolves a task to its default model
         device=_device(device),
         trust_remote_code=trust_remote_code,
         revision=revision,

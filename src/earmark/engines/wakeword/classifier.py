@@ -12,11 +12,12 @@ from ...classifier import Classifier
 from ...errors import OptionError
 from ...frames import FrameScorer
 from ...options import LoadOptions
+from ...reference import WAKE_WORD_PREFIX
 from .openwakeword import SAMPLE_RATE
 
 __all__ = ["PREFIX", "WakeWordClassifier", "load"]
 
-PREFIX = "wake-word/"
+PREFIX = WAKE_WORD_PREFIX
 MICRO_SUFFIX = "@micro"
 
 
