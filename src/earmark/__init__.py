@@ -13,8 +13,8 @@ from .classifier import Classifier
 from .compat.pipeline import pipeline
 from .errors import AudioError, EarmarkError, LabelError, MissingExtraError, ModelError, OptionError
 from .io.decode import load_audio
-from .options import ClassifyOptions
-from .registry import load
+from .options import ClassifyOptions, LoadOptions
+from .registry import ModelRef, load, parse_ref
 from .results import Failure, Prediction, Score, Segment, Timeline
 from .tasks import TASKS
 
@@ -29,8 +29,10 @@ __all__ = [
     "EarmarkError",
     "Failure",
     "LabelError",
+    "LoadOptions",
     "MissingExtraError",
     "ModelError",
+    "ModelRef",
     "OptionError",
     "Prediction",
     "Score",
@@ -38,5 +40,6 @@ __all__ = [
     "Timeline",
     "load",
     "load_audio",
+    "parse_ref",
     "pipeline",
 ]
