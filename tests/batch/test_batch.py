@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -189,3 +190,32 @@ def test_a_real_two_node_ray_cluster(reference, corpus, model_dir, tmp_path):
         same(read(out), reference)
     finally:
         subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
+
+
+def test_rows_say_when_and_where(model_dir, tmp_path):
+    (tmp_path / "north").mkdir()
+    named = tmp_path / "north" / "NORTH_20240501_053000.wav"
+    sf.write(named, (0.2 * np.random.default_rng(0).standard_normal(16000 * 3)).astype(np.float32), 16000)
+    sf.write(tmp_path / "north" / "undated.wav", np.zeros(16000, np.float32), 16000)
+    table = tmp_path / "recordings.csv"
+    table.write_text(f"path,site,lat,lon\n{tmp_path / 'north'},,60.1,24.9\n")
+    out = tmp_path / "t.jsonl"
+    args = ["batch", str(tmp_path / "north"), "-m", str(model_dir("ast")), "--out", str(out), "--window-s", "1"]
+    result = runner.invoke(app, [*args, "--recordings", str(table), "--timezone", "Europe/Helsinki"])
+    assert result.exit_code == 0, result.output
+    rows = read(out)
+    dated = [r for r in rows if r["path"] == str(named) and r["rank"] == 1]
+    # 05:30 in Helsinki (EEST, UTC+3) is 02:30 UTC; each row carries its own start
+    start = datetime(2024, 5, 1, 2, 30, tzinfo=timezone.utc)
+    assert len(dated) >= 2 and {r["level"] for r in dated} == {"file", "segment"}
+    for r in dated:
+        assert r["recorded_at"] == (start + timedelta(seconds=r["start_s"])).isoformat(timespec="milliseconds")
+    assert {(r["site"], r["lat"], r["lon"]) for r in dated} == {("NORTH", 60.1, 24.9)}
+    result = runner.invoke(
+        app, [*args, "--out", str(tmp_path / "t2.jsonl"), "--timezone", "Europe/Helsinki", "--export", "raven"]
+    )
+    assert result.exit_code == 0, result.output
+    raven = (tmp_path / "t2.raven" / "NORTH_20240501_053000.selection.table.txt").read_text().splitlines()
+    assert raven[0].endswith("\tBegin Date Time") and raven[1].endswith("\t2024/05/01 02:30:00.000")
+    undated = [r for r in rows if r["path"].endswith("undated.wav")]
+    assert {r["recorded_at"] for r in undated} == {None} and {r["lat"] for r in undated} == {60.1}

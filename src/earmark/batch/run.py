@@ -22,12 +22,13 @@ from typing import Any
 from ..atomic import write_atomic
 from ..errors import OptionError
 from ..hashing import file_signature
+from ..io.recordings import Recordings
 from ..journal import Journal
 from ..options import ClassifyOptions, LoadOptions
 from ..registry import parse_ref
 from ..threads import set_torch_threads
 from .inputs import Item, list_inputs
-from .table import classify_chunk, export_labels, write_table
+from .table import classify_chunk, export_labels, with_when_and_where, write_table
 
 __all__ = ["BatchOptions", "BatchSummary", "run_batch"]
 
@@ -63,6 +64,10 @@ class BatchOptions:
     restart: bool = False
     """Start over even when a journal with other settings is there."""
     hf: dict[str, Any] | None = None
+    recordings: str | None = None
+    """A recordings CSV (``path, site, lat, lon, start, timezone``) over the files' own metadata."""
+    timezone: str = "UTC"
+    """The time zone of start times that carry no offset (bext, file names)."""
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.chunk < 1:
@@ -95,6 +100,8 @@ class BatchOptions:
             else None,
             "changes": {k: v for k, v in self.changes.items() if k not in ("readahead", "batch_size")},
             "engine_options": dict(load.engine_options),
+            "recordings": file_signature(self.recordings) if self.recordings else None,
+            "timezone": self.timezone,
         }
 
     def load_model(self, threads: int | None = None) -> Any:
@@ -146,8 +153,10 @@ def run_batch(
         raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks
     number = len(shards)
+    recordings = Recordings(options.recordings, tz=options.timezone)
     try:
         for chunk, rows in runner(chunks, options):
+            rows = with_when_and_where(rows, recordings)
             number += 1
             name = f"shard-{number:06d}.jsonl"
             write_atomic(parts / name, "".join(json.dumps(r) + "\n" for r in rows))

@@ -2,7 +2,9 @@
 
 Columns: ``path``, ``level`` (``file`` for the pooled prediction, ``segment`` for timeline windows),
 ``start_s``, ``end_s``, ``rank`` (1..k), ``label``, ``score``, ``code`` (when the model has codes),
-``error`` (set, with the prediction columns empty, on the one row of a file that failed).
+``error`` (set, with the prediction columns empty, on the one row of a file that failed), and when and
+where: ``site``, ``recorded_at`` (UTC ISO 8601 of the row's own start: the file's start + ``start_s``),
+``lat``, ``lon`` (empty where the recording's metadata, name or the recordings CSV do not say).
 """
 
 from __future__ import annotations
@@ -18,15 +20,45 @@ from typing import Any
 from ..errors import OptionError, missing_extra
 from ..results import Failure, Prediction
 
-__all__ = ["COLUMNS", "FORMATS", "classify_chunk", "export_labels", "rows_of", "write_table"]
+__all__ = ["COLUMNS", "FORMATS", "classify_chunk", "export_labels", "rows_of", "with_when_and_where", "write_table"]
 
-COLUMNS = ("path", "level", "start_s", "end_s", "rank", "label", "score", "code", "error")
+COLUMNS = (
+    "path",
+    "level",
+    "start_s",
+    "end_s",
+    "rank",
+    "label",
+    "score",
+    "code",
+    "error",
+    "site",
+    "recorded_at",
+    "lat",
+    "lon",
+)
+WHEN_AND_WHERE = COLUMNS[-4:]
 FORMATS = (".parquet", ".jsonl", ".csv")
 EXPORTS = ("raven", "audacity")
 
 
 def _row(path: str, level: str, start: Any, end: Any, rank: Any, label: Any, score: Any, code: Any, error: Any):
-    return dict(zip(COLUMNS, (path, level, start, end, rank, label, score, code, error)))
+    return dict(zip(COLUMNS, (path, level, start, end, rank, label, score, code, error))) | dict.fromkeys(
+        WHEN_AND_WHERE
+    )
+
+
+def with_when_and_where(rows: list[dict[str, Any]], recordings: Any) -> list[dict[str, Any]]:
+    """Rows with ``site``, ``recorded_at``, ``lat``, ``lon`` from each file's :class:`RecordingInfo`."""
+    for row in rows:
+        info = recordings.info(row["path"])
+        row |= {
+            "site": info.site,
+            "lat": info.lat,
+            "lon": info.lon,
+            "recorded_at": info.recorded_at(row["start_s"] or 0.0),
+        }
+    return rows
 
 
 def rows_of(key: str, result: Prediction | Failure) -> list[dict[str, Any]]:
@@ -77,6 +109,10 @@ def write_table(rows: Iterable[dict[str, Any]], path: Path, metadata: dict[str, 
                 ("score", pa.float64()),
                 ("code", pa.string()),
                 ("error", pa.string()),
+                ("site", pa.string()),
+                ("recorded_at", pa.string()),
+                ("lat", pa.float64()),
+                ("lon", pa.float64()),
             ],
             metadata={"earmark": json.dumps(metadata)},
         )
@@ -112,12 +148,24 @@ def export_labels(rows: list[dict[str, Any]], folder: Path, kind: str) -> int:
             text = "".join(f"{r['start_s']:.3f}\t{r['end_s']:.3f}\t{r['label']}\n" for r in segments)
             (folder / f"{stem}.txt").write_text(text, encoding="utf-8")
         else:
-            header = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLabel\tCode\tConfidence\tBegin Path\n"
+            header = (
+                "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLabel\tCode\tConfidence\tBegin Path"
+                "\tBegin Date Time\n"
+            )
             lines = [
                 f"{n}\tSpectrogram 1\t1\t{r['start_s']:.3f}\t{r['end_s']:.3f}\t{r['label']}\t{r['code'] or ''}\t"
-                f"{r['score']:.4f}\t{path}\n"
+                f"{r['score']:.4f}\t{path}\t{_raven_time(r.get('recorded_at'))}\n"
                 for n, r in enumerate(segments, start=1)
             ]
             (folder / f"{stem}.selection.table.txt").write_text(header + "".join(lines), encoding="utf-8")
         written += 1
     return written
+
+
+def _raven_time(recorded_at: str | None) -> str:
+    """Raven's ``Begin Date Time`` (``YYYY/MM/DD HH:MM:SS.mmm``, UTC), empty when the start is unknown."""
+    if not recorded_at:
+        return ""
+    from datetime import datetime
+
+    return datetime.fromisoformat(recorded_at).strftime("%Y/%m/%d %H:%M:%S.%f")[:-3]

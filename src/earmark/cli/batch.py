@@ -55,6 +55,10 @@ def batch(
     split: Annotated[str, typer.Option(help="hf: data: the split.")] = "train",
     config: ConfigOption = None,
     streaming: Annotated[bool, typer.Option(help="hf: data: stream rows.")] = False,
+    recordings: Annotated[
+        Optional[Path], typer.Option(help="CSV: path (file or folder), site, lat, lon, start, timezone.")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of start times without an offset (bext, names).")] = "UTC",
     *,
     load_options: LoadOptions,
 ) -> None:
@@ -83,6 +87,8 @@ def batch(
         export=export,
         restart=restart,
         hf={"split": split, "config": config, "streaming": streaming},
+        recordings=str(recordings) if recordings else None,
+        timezone=timezone,
     )
     with _Reporter() as report:
         summary = run_batch(data, out, options, progress=report)

@@ -18,6 +18,8 @@ Only the headers are read (chunk by chunk, with seeks), never the audio. A time 
 from __future__ import annotations
 
 import csv
+import functools
+import logging
 import re
 import struct
 from dataclasses import dataclass, replace
@@ -27,7 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import OptionError, missing_extra
 
-__all__ = ["RecordingInfo", "read_recordings_csv", "recording_info", "week_of", "with_csv"]
+logger = logging.getLogger("earmark")
+
+__all__ = ["RecordingInfo", "Recordings", "read_recordings_csv", "recording_info", "week_of", "with_csv"]
 
 FILENAME = re.compile(r"^(?:(?P<site>.+?)[_-])?(?P<date>\d{8})[_T-]?(?P<time>\d{6})(?!\d)")
 AUDIOMOTH = re.compile(
@@ -60,6 +64,25 @@ class RecordingInfo:
     def week(self) -> int | None:
         """BirdNET's week of the year (1-48, four per month) of the start, or None."""
         return week_of(self.start) if self.start else None
+
+
+class Recordings:
+    """Each file's :class:`RecordingInfo`, read once, with a recordings CSV over it; a file's note
+    (an assumption or a lack) is logged once."""
+
+    def __init__(self, csv_path: str | Path | None = None, *, tz: str = "UTC") -> None:
+        self.rows = read_recordings_csv(csv_path) if csv_path else {}
+        self.tz = tz
+        _aware(datetime(2000, 1, 1), tz, "check")  # an unknown time zone fails before any work
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one index per job)
+    def info(self, path: str) -> RecordingInfo:
+        local = Path(path)
+        info = recording_info(local, tz=self.tz) if local.exists() else RecordingInfo(path)
+        info = with_csv(info, self.rows)
+        if info.note and info.source != "csv":
+            logger.warning("%s", info.note)
+        return info
 
 
 def week_of(moment: datetime) -> int:
