@@ -343,12 +343,14 @@ def load(
     options = (options or LoadOptions()).replace(**{k: v for k, v in given.items() if v is not None})
     if engine_options:
         options = options.replace(engine_options=dict(options.engine_options) | engine_options)
-    return load_ref(parse_ref(model), options)
+    table = engines()  # entry points are scanned once per load, for the suffixes and the engines alike
+    return load_ref(parse_ref(model, table), options, table)
 
 
-def load_ref(ref: ModelRef, options: LoadOptions) -> Classifier:
-    """Load a parsed reference with the engine that claims it, after checking its contract."""
-    table = engines()
+def load_ref(ref: str | ModelRef, options: LoadOptions, table: Sequence[Engine] | None = None) -> Classifier:
+    """Load a reference (parsed here if it is a string) with the engine that claims it, after checking its contract."""
+    table = table if table is not None else engines()
+    ref = parse_ref(ref, table)
     options = ref.options(options)
     names = [e.name for e in table]
     asked = options.engine

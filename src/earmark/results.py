@@ -190,14 +190,11 @@ class Failure:
         return cls(source, " ".join(str(error).split()), type(error).__name__, error)
 
     def error_for_raising(self) -> BaseException:
-        """The error to raise for this input: the one caught, or an :class:`~earmark.EarmarkError` of its kind."""
-        if self.exception is not None:
-            return self.exception
-        from . import errors
+        """The error to raise for this input: the one caught (an :class:`~earmark.EarmarkError` with the
+        message when it was read back from a file)."""
+        from .errors import EarmarkError
 
-        kind = getattr(errors, self.error_type, None)
-        kind = kind if isinstance(kind, type) and issubclass(kind, errors.EarmarkError) else errors.EarmarkError
-        return kind(f"{self.source}: {self.error}" if self.source and self.source not in self.error else self.error)
+        return self.exception if self.exception is not None else EarmarkError(self.error)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "error": self.error, "type": self.error_type}

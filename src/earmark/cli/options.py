@@ -235,6 +235,6 @@ def model_ref(model: str | None, task: str | None) -> ModelRef:
 
 def load_model(ref: str | ModelRef, options: LoadOptions) -> Any:
     """``earmark.load`` of a reference as the CLI gives it (``MODEL@onnx-int8`` included)."""
-    from ..registry import load_ref, parse_ref
+    from ..registry import load_ref
 
-    return load_ref(parse_ref(ref), options)
+    return load_ref(ref, options)

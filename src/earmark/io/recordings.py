@@ -18,7 +18,6 @@ Only the headers are read (chunk by chunk, with seeks), never the audio. A time 
 from __future__ import annotations
 
 import csv
-import functools
 import logging
 import re
 import struct
@@ -73,16 +72,17 @@ class Recordings:
     def __init__(self, csv_path: str | Path | None = None, *, tz: str = "UTC") -> None:
         self.rows = read_recordings_csv(csv_path) if csv_path else {}
         self.tz = tz
+        self._known: dict[str, RecordingInfo] = {}
         _aware(datetime(2000, 1, 1), tz, "check")  # an unknown time zone fails before any work
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one index per job)
     def info(self, path: str) -> RecordingInfo:
-        local = Path(path)
-        info = recording_info(local, tz=self.tz) if local.exists() else RecordingInfo(path)
-        info = with_csv(info, self.rows)
-        if info.note and info.source != "csv":
-            logger.warning("%s", info.note)
-        return info
+        if path not in self._known:
+            local = Path(path)
+            info = with_csv(recording_info(local, tz=self.tz) if local.exists() else RecordingInfo(path), self.rows)
+            if info.note and info.source != "csv":
+                logger.warning("%s", info.note)
+            self._known[path] = info
+        return self._known[path]
 
 
 def week_of(moment: datetime) -> int:

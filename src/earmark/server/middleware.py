@@ -16,6 +16,8 @@ import logging
 import time
 from typing import Any
 
+from starlette.datastructures import Headers
+
 from .errors import PayloadTooLarge, Unauthorized, error_response
 from .responses import authorised
 
@@ -27,10 +29,6 @@ DRAIN_FACTOR = 4
 """Read and discard at most this many times the cap after an early answer..."""
 DRAIN_S = 5.0
 """...and for at most this long."""
-
-
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    return next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k.lower() == name), None)
 
 
 class AccessMiddleware:
@@ -52,7 +50,7 @@ class AccessMiddleware:
             await send(message)
 
         open_path = path in OPEN_PATHS or (path == "/" and method == "GET")
-        if self.api_key and not open_path and not authorised(_Headers(scope), self.api_key):
+        if self.api_key and not open_path and not authorised(Headers(scope=scope), self.api_key):
             refusal = Unauthorized("a valid API key is needed: Authorization: Bearer KEY")
             await error_response(refusal)(scope, receive, send_status)
         else:
@@ -69,17 +67,6 @@ class AccessMiddleware:
         logger.info(json.dumps(line))
 
 
-class _Headers:
-    """Case-insensitive ``get`` over an ASGI scope's headers (what :func:`authorised` reads)."""
-
-    def __init__(self, scope: dict[str, Any]) -> None:
-        self.scope = scope
-
-    def get(self, name: str, default: str = "") -> str:
-        value = _header(self.scope, name.lower().encode())
-        return default if value is None else value
-
-
 class BodyLimitMiddleware:
     """413 for bodies over ``max_body_bytes`` (by Content-Length at once, or as a streamed body passes the
     cap), and a lingering close after any answer that comes before the whole body."""
@@ -90,8 +77,9 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = _header(scope, b"content-length")
-        chunked = "chunked" in (_header(scope, b"transfer-encoding") or "").lower()
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         body = _BodyState(complete=not chunked and (length is None or length == "0"))
 
         async def counted() -> dict[str, Any]:
