@@ -58,7 +58,6 @@ _HEADER_SHORT = re.compile(r"^\s*(data|SSND|RIFF|FORM|Riff size) : (\d+) \(shoul
 _OGG_CUT = ("File ended unexpectedly", "lacks an end-of-stream bit", "Junk after the last page")
 # Decoded frames may fall this far short of a header's count (MP3 encoder delay and padding).
 SHORT_TOLERANCE_S = 0.1
-READ_BLOCK_FRAMES = 1 << 18
 _OS_ERRORS = {
     errno.ENOENT: "no such file",
     errno.EACCES: "permission denied",
@@ -112,49 +111,41 @@ def load_audio(source: AudioInput, *, sample_rate: int | None = None, url_policy
 def _load_path_or_url(text: str, url_policy: UrlPolicy | None = None) -> Audio:
     if is_url(text):
         return decode_bytes(fetch_url(text, url_policy), text)
-    return decode_bytes(read_file(text), text)
+    return decode_path(text)
 
 
-def read_file(text: str) -> bytes:
-    """A regular file's bytes; anything else (a directory, a FIFO, a device, a loop) is an AudioError."""
+def check_regular_file(text: str) -> None:
+    """Refuse anything but a non-empty regular file (a directory, a FIFO, a device, a loop) with an AudioError."""
     try:
         info = os.stat(text)
-        if stat.S_ISDIR(info.st_mode):
-            raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-            raise AudioError(f"{text}: not a regular file (a pipe, socket or device); pass an audio file")
-        if info.st_size == 0:
-            raise AudioError(f"{text}: the file is empty (0 bytes)")
-        return Path(text).read_bytes()
     except OSError as e:
-        reason = _OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)
-        raise AudioError(f"{text}: {reason}") from e
+        raise AudioError(f"{text}: {_OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)}") from e
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+        raise AudioError(f"{text}: not a regular file (a pipe, socket or device); pass an audio file")
+    if info.st_size == 0:
+        raise AudioError(f"{text}: the file is empty (0 bytes)")
 
 
 def decode_bytes(data: bytes, name: str) -> Audio:
     """Decode an encoded audio file held in memory."""
-    if not data:
-        raise AudioError(f"{name}: the data is empty (0 bytes)")
-    import soundfile as sf
+    from .blocks import open_stream
 
-    try:
-        f = sf.SoundFile(_Bytes(data))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as e:  # a format libsndfile does not know: FFmpeg's turn
-        logger.debug("libsndfile could not open %s (%s); trying FFmpeg", name, e)
-        return _decode_with_ffmpeg(data, name, _first_line(e))
-    with f:
-        _check_not_truncated(f.extra_info, name)
-        declared, rate = f.frames, f.samplerate
-        try:  # the format is known: a failure now is damage, and FFmpeg must not paper over it
-            samples = _read_all(f)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise AudioError(f"{name}: the {f.format} data is damaged or truncated ({e})") from e
-    if samples.shape[0] == 0:
-        raise AudioError(f"{name}: decoding gave no samples (a truncated or empty file?)")
-    if 0 < declared < 2**62 and declared - samples.shape[0] > max(SHORT_TOLERANCE_S * rate, 0.01 * declared):
-        raise AudioError(
-            f"{name}: the file is truncated (its header promises {declared} frames, {samples.shape[0]} decoded)"
-        )
+    return _decoded(open_stream(data, name))
+
+
+def decode_path(path: str) -> Audio:
+    """Decode a file, read in blocks (never the whole encoded file in memory as well)."""
+    from .blocks import open_stream
+
+    return _decoded(open_stream(path))
+
+
+def _decoded(stream: Any) -> Audio:
+    from .blocks import read_all
+
+    samples, rate, name = read_all(stream), stream.sample_rate, stream.source
     return Audio(samples.T, rate, name)
 
 
@@ -169,15 +160,6 @@ class _Bytes(io.BytesIO):
             return self.tell()
 
 
-def _read_all(f: Any) -> np.ndarray:
-    """Every frame there is, read in blocks: a damaged header may claim terabytes of frames, and
-    reading "all" at once would allocate for the claim instead of for the data."""
-    blocks = []
-    while len(block := f.read(READ_BLOCK_FRAMES, dtype="float32", always_2d=True)):
-        blocks.append(block)
-    return np.concatenate(blocks) if blocks else np.zeros((0, f.channels), np.float32)
-
-
 def _check_not_truncated(log: str, name: str) -> None:
     for match in _HEADER_SHORT.finditer(log):
         declared, present = int(match[2]), int(match[3])
@@ -187,22 +169,6 @@ def _check_not_truncated(log: str, name: str) -> None:
             )
     if any(marker in log for marker in _OGG_CUT):
         raise AudioError(f"{name}: the file is truncated (the Ogg stream ends without its end marker)")
-
-
-def _decode_with_ffmpeg(data: bytes, name: str, why: str) -> Audio:
-    try:
-        from torchcodec.decoders import AudioDecoder
-    except (ImportError, OSError, RuntimeError) as e:  # torchcodec raises RuntimeError when FFmpeg's libs are absent
-        raise AudioError(
-            f"{name}: not readable as audio by libsndfile ({why}); for m4a/aac/webm and other formats install "
-            "FFmpeg's libraries (apt-get install ffmpeg) and pip install 'earmark[datasets]'"
-        ) from e
-    try:
-        return _from_decoder(AudioDecoder(data), name)
-    except AudioError:
-        raise
-    except (RuntimeError, ValueError) as e:
-        raise AudioError(f"{name}: not a decodable audio file (libsndfile: {why}; FFmpeg: {_first_line(e)})") from e
 
 
 def _first_line(error: Exception) -> str:

@@ -1,0 +1,238 @@
+"""Read an audio file in blocks: constant memory whatever its length.
+
+libsndfile formats (WAV, RF64, FLAC, Ogg, MP3, AIFF...) are read with its own seeks and block reads;
+others (m4a, aac, webm...) go through FFmpeg's libraries (torchcodec) a range at a time. Every check
+of the whole-file decoder holds: a header that claims more than the file holds, damaged data (raised
+as :class:`AudioError` where the damage is met, after the blocks before it), and a stream that ends
+short of its header's count. :func:`model_blocks` then downmixes and resamples with soxr's streaming
+resampler, whose output equals one-shot ``soxr.resample`` of the whole file sample for sample.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import AudioError
+
+__all__ = ["AudioStream", "model_blocks", "open_stream"]
+
+logger = logging.getLogger("earmark")
+
+BLOCK_FRAMES = 1 << 16
+WHOLE_READ_FRAMES = 1 << 18
+FFMPEG_BLOCK_S = 30.0
+
+
+class _File(io.FileIO):
+    """A damaged file can make libsndfile seek before its start: stay put (as the in-memory decoder
+    does) and let libsndfile report the damage instead of printing an error from its callback."""
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return super().seek(offset, whence)
+        except (OSError, ValueError):
+            return self.tell()
+
+
+@dataclass
+class AudioStream:
+    """An open audio file: its rate, channels and declared length, read block by block."""
+
+    source: str
+    sample_rate: int
+    channels: int
+    declared_frames: int | None
+    format: str
+    _reader: Any
+    _file: Any = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """The length the header declares (None when it does not say)."""
+        return None if self.declared_frames is None else self.declared_frames / self.sample_rate
+
+    def blocks(self, start: int = 0, *, frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+        """Blocks ``(frames, channels)`` of float32 from frame ``start`` to the end."""
+        if self.format == "ffmpeg":
+            yield from _ffmpeg_blocks(self, start)
+        else:
+            yield from _sndfile_blocks(self, start, frames)
+
+    def close(self) -> None:
+        if self.format != "ffmpeg":
+            self._reader.close()
+            self._file.close()
+
+    def __enter__(self) -> AudioStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_stream(source: str | bytes, name: str | None = None) -> AudioStream:
+    """Open a regular file (a path) or encoded bytes for block reading, with the same refusals as the
+    whole-file decoder; ``name`` names bytes in messages."""
+    import soundfile as sf
+
+    from .decode import _OS_ERRORS, _Bytes, _check_not_truncated, check_regular_file
+
+    if isinstance(source, (bytes, bytearray)):
+        name = name or "<bytes>"
+        if not source:
+            raise AudioError(f"{name}: the data is empty (0 bytes)")
+        raw: Any = _Bytes(bytes(source))
+    else:
+        name = source
+        check_regular_file(source)
+        try:
+            raw = _File(source, "rb")
+        except OSError as e:
+            raise AudioError(f"{source}: {_OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)}") from e
+    try:
+        reader = sf.SoundFile(raw)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:  # not a libsndfile format: FFmpeg's turn
+        logger.debug("libsndfile could not open %s (%s); trying FFmpeg", name, e)
+        raw.close()
+        return _open_ffmpeg(source, name, e)
+    try:
+        _check_not_truncated(reader.extra_info, name)
+    except AudioError:
+        reader.close()
+        raw.close()
+        raise
+    declared = reader.frames if 0 < reader.frames < 2**62 else None
+    return AudioStream(name, reader.samplerate, reader.channels, declared, reader.format, reader, raw)
+
+
+def read_all(stream: AudioStream) -> np.ndarray:
+    """Every frame, ``(frames, channels)``: the whole-file decode, from the same blocks."""
+    with stream:
+        blocks = list(stream.blocks(frames=WHOLE_READ_FRAMES))
+    return np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+
+
+def _sndfile_blocks(stream: AudioStream, start: int, frames: int) -> Iterator[np.ndarray]:
+    import soundfile as sf
+
+    from .decode import SHORT_TOLERANCE_S
+
+    reader, name = stream._reader, stream.source
+    if start:
+        reader.seek(start)
+    read = 0
+    while True:
+        try:  # the format is known: a failure now is damage, and FFmpeg must not paper over it
+            block = reader.read(frames, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            at = (start + read) / stream.sample_rate
+            raise AudioError(f"{name}: the {stream.format} data is damaged or truncated at {at:.1f} s ({e})") from e
+        if not len(block):
+            break
+        read += len(block)
+        yield block
+    if start == 0 and read == 0:
+        raise AudioError(f"{name}: decoding gave no samples (a truncated or empty file?)")
+    declared, rate = stream.declared_frames, stream.sample_rate
+    if declared and declared - (start + read) > max(SHORT_TOLERANCE_S * rate, 0.01 * declared):
+        raise AudioError(
+            f"{name}: the file is truncated (its header promises {declared} frames, {start + read} decoded)"
+        )
+
+
+def _open_ffmpeg(source: str | bytes, name: str, why: Exception) -> AudioStream:
+    from .decode import _first_line
+
+    try:
+        from torchcodec.decoders import AudioDecoder
+    except (ImportError, OSError, RuntimeError) as e:
+        raise AudioError(
+            f"{name}: not readable as audio by libsndfile ({_first_line(why)}); for m4a/aac/webm and other formats "
+            "install FFmpeg's libraries (apt-get install ffmpeg) and pip install 'earmark[datasets]'"
+        ) from e
+    try:
+        decoder = AudioDecoder(source)
+        meta = decoder.metadata
+        if not meta.sample_rate:
+            raise ValueError("no audio stream")
+    except (RuntimeError, ValueError) as e:
+        raise AudioError(
+            f"{name}: not a decodable audio file (libsndfile: {_first_line(why)}; FFmpeg: {_first_line(e)})"
+        ) from e
+    rate = int(meta.sample_rate)
+    duration = meta.duration_seconds_from_header
+    declared = round(duration * rate) if duration else None
+    return AudioStream(name, rate, int(meta.num_channels or 1), declared, "ffmpeg", decoder)
+
+
+def _ffmpeg_blocks(stream: AudioStream, start: int) -> Iterator[np.ndarray]:
+    from .decode import _first_line
+
+    t, read = start / stream.sample_rate, 0
+    end = stream.duration_s
+    while end is None or t < end:
+        try:
+            samples = stream._reader.get_samples_played_in_range(t, t + FFMPEG_BLOCK_S).data.numpy()
+        except RuntimeError as e:
+            if read and "No audio frames were decoded" in str(e):
+                break  # past the last packet (the header's duration was longer)
+            raise AudioError(f"{stream.source}: FFmpeg could not decode it at {t:.1f} s ({_first_line(e)})") from e
+        if samples.shape[-1] == 0:
+            break
+        read += samples.shape[-1]
+        yield np.ascontiguousarray(samples.T, dtype=np.float32)
+        t += FFMPEG_BLOCK_S
+    if read == 0:
+        raise AudioError(f"{stream.source}: decoding gave no samples (a truncated or empty file?)")
+
+
+def model_blocks(
+    stream: AudioStream,
+    sample_rate: int,
+    *,
+    start: int = 0,
+    check: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Iterator[np.ndarray]:
+    """Mono float32 blocks at ``sample_rate``, from native frame ``start``.
+
+    The channels are averaged, then soxr's streaming resampler (quality HQ, as ``Audio.resample``)
+    runs over the blocks; from frame 0 the output equals resampling the whole file at once. ``check``
+    sees each native block first (the sample-value checks) and may return it scaled."""
+    resampler = None
+    if sample_rate != stream.sample_rate:
+        import soxr
+
+        resampler = soxr.ResampleStream(stream.sample_rate, sample_rate, 1, dtype="float32", quality="HQ")
+    previous: np.ndarray | None = None
+    for block in stream.blocks(start):
+        if check is not None:
+            block = check(block)
+        mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+        if resampler is None:
+            yield np.ascontiguousarray(mono, dtype=np.float32)
+            continue
+        if previous is not None:  # one block behind, so the last one can be marked last
+            out = resampler.resample_chunk(previous, last=False)
+            if len(out):
+                yield out
+        previous = np.ascontiguousarray(mono, dtype=np.float32)
+    if resampler is not None and previous is not None:
+        out = resampler.resample_chunk(previous, last=True)
+        if len(out):
+            yield out
+
+
+def aligned_start(frame: int, native_rate: int, model_rate: int) -> tuple[int, int]:
+    """The native frame at or before ``frame`` whose time is also a whole model-rate sample, and that
+    sample: where a resampled read of part of a file starts on the whole file's sample grid."""
+    g = math.gcd(native_rate, model_rate)
+    step_in, step_out = native_rate // g, model_rate // g
+    k = frame // step_in
+    return k * step_in, k * step_out
