@@ -22,20 +22,29 @@ import numpy as np
 
 from .audio import Audio
 from .errors import EarmarkError, ModelError, OptionError, fixed_labels
+from .fold import Fold
 from .frames import FrameScorer, SlidingWindowScorer
+from .io.blocks import model_blocks, open_stream
 from .io.decode import AudioInput, load_audio
-from .io.readahead import read_ahead
+from .io.readahead import prefetch, read_ahead
+from .io.urls import is_url
 from .options import ClassifyOptions
-from .results import Failure, Prediction, Score
+from .results import Failure, Prediction, Score, Segment, Timeline
 from .scoring import activate, rank, resolve_labels, restrict_logits
-from .validate import check_audio
-from .windows import merge_runs, plan_windows, pool
+from .validate import block_checker, check_audio
+from .windows import Grid, Plan, extract, plan_windows, stream_windows
 
 __all__ = ["Classifier", "ProgressCallback"]
 
 logger = logging.getLogger("earmark")
 
 ProgressCallback = Callable[[int, "int | None"], None]
+SegmentCallback = Callable[["str | None", Segment], None]
+# Files longer than this are classified from a stream of blocks (constant memory); shorter ones are
+# decoded whole in a read-ahead thread (the same blocks, the same windows).
+STREAM_ABOVE_S = 120.0
+# Windows of a streamed file decoded ahead of the model, in a background thread.
+PREFETCH_WINDOWS = 64
 # Models that take any length (wav2vec2, HuBERT...) still cost O(n^2) in attention:
 # longer inputs are classified in windows of this length unless window_s says otherwise.
 LONG_AUDIO_WINDOW_S = 30.0
@@ -49,21 +58,34 @@ MIN_CLIP_S = 0.025
 
 @dataclass
 class _Job:
-    """One input on its way through the model."""
+    """One input on its way through the model: its windows (a list, or a stream from its file), the
+    logits that came back (length buckets may return them out of order), and the fold they go into in
+    order, so a recording of any length holds only a batch of windows and running sums."""
 
     source: str | None
-    duration_s: float
-    spans: list[tuple[int, int]]
     sample_rate: int
-    logits: dict[int, np.ndarray] = field(default_factory=dict)
-    """Each clip's logits by its index (length buckets may run a job's clips out of order)."""
-    lengths: list[int] = field(default_factory=list)
+    windows: Iterator[tuple[tuple[int, int], np.ndarray]] = field(default_factory=lambda: iter(()))
+    num_samples: int | None = None
+    fold: Fold | None = None
+    options: ClassifyOptions = ClassifyOptions()
+    waiting: dict[int, tuple[tuple[int, int], int, np.ndarray | None]] = field(default_factory=dict)
+    """Windows sent to the model: their span, length and (once back) logits, by index."""
+    sent: int = 0
+    folded: int = 0
+    exhausted: bool = False
     error: Exception | None = None
     failed_clips: int = 0
 
     @property
     def done(self) -> bool:
-        return len(self.logits) + self.failed_clips == len(self.spans)
+        return self.exhausted and self.folded == self.sent
+
+    @property
+    def duration_s(self) -> float:
+        return (self.num_samples or 0) / self.sample_rate if self.sample_rate else 0.0
+
+    def set_length(self, num_samples: int) -> None:
+        self.num_samples = num_samples
 
 
 class Classifier(ABC):
@@ -181,63 +203,95 @@ class Classifier(ABC):
         sample_rate: int | None = None,
         progress: ProgressCallback | None = None,
         errors: str = "raise",
+        on_segment: SegmentCallback | None = None,
+        keep_timeline: bool = True,
         **changes: Any,
     ) -> Iterator[Prediction | Failure]:
         """Like :meth:`classify_many`, yielding each prediction as soon as its input is done.
 
         ``errors="raise"`` stops at the first input that cannot be classified (an :class:`EarmarkError`);
         ``errors="yield"`` yields a :class:`Failure` in its place and goes on, so one bad file never
-        stops a run and no finished result is lost."""
+        stops a run and no finished result is lost. ``on_segment(source, segment)`` gets each timeline
+        segment as soon as it is closed (a long recording's timeline written as it is made); with
+        ``keep_timeline=False`` predictions do not hold their timelines (constant memory)."""
         if errors not in ("raise", "yield"):
             raise OptionError(f"errors={errors!r} is not allowed; use 'raise' or 'yield'")
         opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
         total = len(sources) if isinstance(sources, Sized) else None
         pending: list[_Job] = []
-        batch: list[tuple[_Job, int, np.ndarray]] = []
-        batch_frames = 0
-        limit = round(opts.batch_s * self.sample_rate)
-        buckets = _Buckets(self, opts.batch_size, limit, errors) if self.equal_length_batches else None
+        batcher = _Batcher(self, opts, errors)
         finished = 0
-        for name, audio in read_ahead(sources, self._decode, sample_rate, opts, workers=opts.readahead):
+        for name, job in read_ahead(sources, self._open, sample_rate, opts, workers=opts.readahead):
+            if isinstance(job, Exception):
+                if errors == "raise":
+                    raise _as_earmark_error(job, name) from job
+                job = _Job(name, 0, error=job)
+            job.fold, job.options = self._fold(opts, job.source, on_segment, keep_timeline), opts
+            pending.append(job)
             try:
-                if isinstance(audio, Exception):
-                    raise audio
-                clips = self.clips(audio, opts)
-            except Exception as e:
+                for span, clip in job.windows:
+                    job.waiting[job.sent] = (span, len(clip), None)
+                    batcher.add(job, job.sent, clip)
+                    job.sent += 1
+            except Exception as e:  # damage met mid-file: the windows before it are already on their way
                 if errors == "raise":
                     raise _as_earmark_error(e, name) from e
-                pending.append(_Job(name, 0.0, [], 0, error=e))
-                clips = []
-            else:
-                job = _Job(audio.source, audio.duration_s, [span for span, _ in clips], audio.sample_rate)
-                job.lengths = [len(clip) for _, clip in clips]
-                pending.append(job)
-            for index, (_, clip) in enumerate(clips):
-                if buckets is not None:
-                    buckets.add(job, index, clip)
-                    continue
-                if batch and batch_frames + len(clip) > limit:
-                    self._run(batch, errors)
-                    batch, batch_frames = [], 0
-                batch.append((job, index, clip))
-                batch_frames += len(clip)
-                if len(batch) >= opts.batch_size:
-                    self._run(batch, errors)
-                    batch, batch_frames = [], 0
+                job.error = job.error or e
+            job.exhausted = True
             while pending and pending[0].done:
                 yield self._finish(pending.pop(0), opts)
                 finished += 1
                 if progress:
                     progress(finished, total)
-        if batch:
-            self._run(batch, errors)
-        if buckets is not None:
-            buckets.flush()
+        batcher.flush()
         for job in pending:
             yield self._finish(job, opts)
             finished += 1
             if progress:
                 progress(finished, total)
+
+    def _open(self, source: AudioInput, sample_rate: int | None, opts: ClassifyOptions) -> _Job:
+        """An input's job (in a read-ahead thread): a file longer than ``STREAM_ABOVE_S`` streams its
+        windows from its blocks; anything else is decoded whole and cut by the same plan."""
+        grid = self.grid(opts)
+        path = _file_path(source)
+        if path is not None and grid is not None and sample_rate is None:
+            stream = open_stream(path)
+            if stream.duration_s is None or stream.duration_s > STREAM_ABOVE_S:
+                return self._stream_job(stream, grid, opts)
+            stream.close()
+        audio = self._decode(source, sample_rate, opts)
+        clips = self.clips(audio, opts)
+        return _Job(audio.source, audio.sample_rate, iter(clips), audio.num_samples)
+
+    def _stream_job(self, stream: Any, grid: Grid, opts: ClassifyOptions) -> _Job:
+        try:
+            check = block_checker(stream, opts)
+        except Exception:
+            stream.close()
+            raise
+        job = _Job(stream.source, self.sample_rate)
+
+        def windows() -> Iterator[tuple[tuple[int, int], np.ndarray]]:
+            with stream:
+                blocks = model_blocks(stream, self.sample_rate, check=check)
+                yield from stream_windows(blocks, grid, lambda n: self.plan(n, opts), on_end=job.set_length)
+
+        job.windows = prefetch(windows(), PREFETCH_WINDOWS)
+        return job
+
+    def ranker(self, opts: ClassifyOptions) -> Callable[[np.ndarray], tuple[Score, ...]]:
+        """Score vector -> ranked labels under ``opts`` (top-k, filters, threshold, abstaining)."""
+        labels, codes = self.labels, self.label_codes
+
+        def ranked(vector: np.ndarray) -> tuple[Score, ...]:
+            return _abstain(rank(vector, labels, opts, codes), vector, opts.abstain_below)
+
+        return ranked
+
+    def _fold(self, opts: ClassifyOptions, source: str | None, on_segment: SegmentCallback | None, keep: bool) -> Fold:
+        emit = None if on_segment is None else (lambda segment: on_segment(source, segment))
+        return Fold(opts.pooling, self.ranker(opts), merge=opts.merge, on_segment=emit, keep=keep)
 
     def _decode(self, source: AudioInput, sample_rate: int | None, opts: ClassifyOptions) -> Audio:
         """Decode, check and prepare one input (in a read-ahead thread)."""
@@ -247,15 +301,24 @@ class Classifier(ABC):
         """Downmix to mono and resample to the model's rate."""
         return audio.mono().resample(self.sample_rate)
 
+    def grid(self, opts: ClassifyOptions) -> Grid | None:
+        """The model's window grid (None: its windows need the whole recording, so a file is decoded
+        whole); engines with their own windows override it with :meth:`plan`."""
+        window_s = opts.window_s or self.window_s or LONG_AUDIO_WINDOW_S
+        rate = self.sample_rate
+        return Grid(max(1, round(window_s * rate)), max(1, round((opts.hop_s or window_s) * rate)))
+
+    def plan(self, num_samples: int, opts: ClassifyOptions) -> Plan:
+        """The windows of a recording of ``num_samples`` samples, as ``(span, extent)``: a recording
+        no longer than a window is one window; the last window is aligned to the end."""
+        window_s = opts.window_s or self.window_s or LONG_AUDIO_WINDOW_S
+        spans = plan_windows(num_samples, self.sample_rate, window_s, opts.hop_s or window_s)
+        return [(span, span) for span in spans]
+
     def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
-        """The windows to classify: ``((start, end), samples)``, frames at the model's rate."""
-        window_s = opts.window_s
-        if window_s is None:
-            window_s = self.window_s or LONG_AUDIO_WINDOW_S
-            if audio.duration_s <= window_s:
-                return [((0, audio.num_samples), audio.samples)]
-        spans = plan_windows(audio.num_samples, audio.sample_rate, window_s, opts.hop_s or window_s)
-        return [((a, b), audio.samples[a:b]) for a, b in spans]
+        """The windows to classify: ``((start, end), samples)``, samples at the model's rate."""
+        n = audio.num_samples
+        return [(span, extract(audio.samples, 0, extent, n)) for span, extent in self.plan(n, opts)]
 
     def _run(self, batch: list[tuple[_Job, int, np.ndarray]], errors: str = "raise") -> None:
         shortest = round(MIN_CLIP_S * self.sample_rate)
@@ -270,37 +333,58 @@ class Classifier(ABC):
                     raise ModelError(f"{self.name}: the model failed on {', '.join(sources)[:300]}: {e}") from e
                 failed.failed_clips += 1
                 failed.error = failed.error or e
+                failed.waiting.pop(batch[0][1], None)
+                failed.folded += 1  # counted, never folded: the job is a Failure
+                self._fold_ready(failed)
                 return
             for one in batch:  # find the clip that fails; the others still get their scores
                 self._run([one], errors)
             return
         for (job, index, _), row in zip(batch, logits):
-            job.logits[index] = row
+            span, length, _ = job.waiting[index]
+            job.waiting[index] = (span, length, row)
+        for job in {id(job): job for job, *_ in batch}.values():
+            self._fold_ready(job)
+
+    def _fold_ready(self, job: _Job) -> None:
+        """Fold the job's windows whose logits are back, in order, and let them go."""
+        opts = job.options
+        function = opts.function_to_apply or self.default_function or ("sigmoid" if self.multi_label else "softmax")
+        rate = job.sample_rate
+        while job.error is None and job.folded in job.waiting and job.waiting[job.folded][2] is not None:
+            (a, b), length, row = job.waiting.pop(job.folded)
+            scores = activate(restrict_logits(row[None, :], self.labels, opts.restrict), function)[0]
+            job.fold.add(a / rate, b / rate, scores, length)
+            job.folded += 1
+        if job.error is not None:  # a failed job's other windows are dropped as they come back
+            for index in [i for i, (*_, row) in job.waiting.items() if row is not None]:
+                job.waiting.pop(index)
+                job.folded += 1
 
     def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction | Failure:
         if job.error is not None:
             return Failure.of(job.source, _as_earmark_error(job.error, job.source))
-        if not job.logits:  # nothing to classify (e.g. no speech for a speech model)
+        pooled = job.fold.finish()
+        if pooled is None:  # nothing to classify (e.g. no speech for a speech model)
             overall = (Score(UNKNOWN, 1.0),) if opts.abstain_below is not None else ()
             return Prediction(overall, source=job.source, duration_s=job.duration_s)
-        function = opts.function_to_apply or self.default_function or ("sigmoid" if self.multi_label else "softmax")
-        logits = restrict_logits(np.stack([job.logits[i] for i in sorted(job.logits)]), self.labels, opts.restrict)
-        scores = activate(logits, function)
-        labels, codes = self.labels, self.label_codes
-
-        def ranked(vector: np.ndarray) -> tuple[Score, ...]:
-            return _abstain(rank(vector, labels, opts, codes), vector, opts.abstain_below)
-
-        timeline = None
-        if len(job.spans) > 1:
-            spans_s = [(a / job.sample_rate, b / job.sample_rate) for a, b in job.spans]
-            timeline = merge_runs(spans_s, scores, ranked, merge=opts.merge)
-        overall = ranked(pool(scores, opts.pooling, np.asarray(job.lengths, dtype=np.float64)))
-        extra = {"timeline": timeline} if timeline is not None else {}
-        return Prediction(overall, source=job.source, duration_s=job.duration_s, **extra)
+        segments = job.fold.segments
+        extra = {"timeline": Timeline(segments)} if segments else {}
+        return Prediction(job.fold.ranked(pooled), source=job.source, duration_s=job.duration_s, **extra)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
+
+
+def _file_path(source: Any) -> str | None:
+    """The path of an input that is a local file (a path, or a labelled clip of a whole file)."""
+    import os
+
+    if isinstance(source, (str, os.PathLike)) and not is_url(os.fspath(source)):
+        return os.fspath(source)
+    if getattr(source, "audio", True) is None and getattr(source, "start_s", 0) is None:
+        return str(source.source)  # a LabelledClip of a whole file
+    return None
 
 
 def _abstain(ranked: tuple[Score, ...], scores: np.ndarray, below: float | None) -> tuple[Score, ...]:
@@ -318,6 +402,41 @@ def _as_earmark_error(error: Exception, source: str | None) -> EarmarkError:
     wrapped = ModelError(f"{source}: could not be classified ({type(error).__name__}: {error})")
     wrapped.__cause__ = error
     return wrapped
+
+
+class _Batcher:
+    """Windows of all jobs into batches of ``batch_size`` (and at most ``batch_s`` of audio); for
+    models that batch equal lengths only, through length buckets."""
+
+    def __init__(self, classifier: Classifier, opts: ClassifyOptions, errors: str) -> None:
+        self.classifier, self.errors, self.size = classifier, errors, opts.batch_size
+        self.limit = round(opts.batch_s * classifier.sample_rate)
+        self.buckets = (
+            _Buckets(classifier, opts.batch_size, self.limit, errors) if classifier.equal_length_batches else None
+        )
+        self.batch: list[tuple[_Job, int, np.ndarray]] = []
+        self.frames = 0
+
+    def add(self, job: _Job, index: int, clip: np.ndarray) -> None:
+        if self.buckets is not None:
+            self.buckets.add(job, index, clip)
+            return
+        if self.batch and self.frames + len(clip) > self.limit:
+            self.run()
+        self.batch.append((job, index, clip))
+        self.frames += len(clip)
+        if len(self.batch) >= self.size:
+            self.run()
+
+    def run(self) -> None:
+        batch, self.batch, self.frames = self.batch, [], 0
+        if batch:
+            self.classifier._run(batch, self.errors)
+
+    def flush(self) -> None:
+        self.run()
+        if self.buckets is not None:
+            self.buckets.flush()
 
 
 class _Buckets:

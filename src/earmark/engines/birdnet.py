@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import Audio
 from ..classifier import Classifier
 from ..errors import OptionError
 from ..hub import cache_dir
 from ..options import ClassifyOptions, LoadOptions
+from ..windows import Grid, Plan
 from .packaged import package_folder, verified
 from .runtimes.tflite import tflite_interpreter
 
@@ -113,18 +113,21 @@ class BirdNETClassifier(Classifier):
         kept = None if len(self.keep) == len(self.all_labels) else [int(i) for i in self.keep]
         return {**super().identity, "files": FILES["model"][1], "sensitivity": self.sensitivity, "species": kept}
 
-    def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
-        """BirdNET's chunks: 3 s every ``hop_s`` (default ``3 - overlap``), the last padded or dropped."""
+    def grid(self, opts: ClassifyOptions) -> Grid:
+        """BirdNET's chunks: 3 s every ``hop_s`` (default ``3 - overlap``)."""
         if opts.window_s is not None and abs(opts.window_s - WINDOW_S) > 1e-9:
             raise OptionError(f"window_s={opts.window_s}: BirdNET takes {WINDOW_S} s windows; change hop_s instead")
-        size = round(WINDOW_S * SAMPLE_RATE)
-        step = round((opts.hop_s or (WINDOW_S - self.overlap)) * SAMPLE_RATE)
-        samples, out = audio.samples, []
-        for start in range(0, max(len(samples), 1), step):
-            chunk = samples[start : start + size]
-            if out and len(chunk) < MIN_CHUNK_S * SAMPLE_RATE:
-                break  # a recording shorter than 1.5 s still gets its one (padded) chunk
-            out.append(((start, start + len(chunk)), np.pad(chunk, (0, size - len(chunk)))))
+        return Grid(round(WINDOW_S * SAMPLE_RATE), round((opts.hop_s or (WINDOW_S - self.overlap)) * SAMPLE_RATE))
+
+    def plan(self, num_samples: int, opts: ClassifyOptions) -> Plan:
+        """Chunks while their start is inside the recording, the last one zero-padded, or dropped when
+        under 1.5 s (a recording shorter than 1.5 s still gets its one padded chunk)."""
+        grid, out = self.grid(opts), []
+        for start in range(0, max(num_samples, 1), grid.hop):
+            end = min(start + grid.window, num_samples)
+            if out and end - start < MIN_CHUNK_S * SAMPLE_RATE:
+                break
+            out.append(((start, end), (start, start + grid.window)))
         return out
 
     def logits(self, clips: Sequence[np.ndarray], *, embeddings: bool = False) -> np.ndarray:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["read_ahead", "source_name"]
+__all__ = ["prefetch", "read_ahead", "source_name"]
 
 T = TypeVar("T")
 
@@ -57,3 +57,55 @@ def read_ahead(
         finally:  # a consumer that stops early must not wait for inputs it will never use
             for _, future in in_flight:
                 future.cancel()
+
+
+_END = object()
+
+
+def prefetch(items: Iterable[T], size: int, name: str = "earmark-prefetch") -> Iterator[T]:
+    """``items`` produced in a background thread at most ``size`` ahead of the consumer (decoding and
+    resampling a long file while the model runs); an exception is raised where it happened in order,
+    and a consumer that stops early stops the producer."""
+    import queue
+    import threading
+
+    out: queue.Queue = queue.Queue(maxsize=max(1, size))
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        out.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+        except BaseException as e:  # handed to the consumer in order
+            out.put((None, e))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        out.put((_END, None))
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = out.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                out.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ...audio import Audio
 from ...classifier import Classifier
 from ...errors import OptionError
 from ...options import ClassifyOptions, LoadOptions
 from ...threads import set_torch_threads
+from ...windows import Grid, Plan
 from ..packaged import package_folder, verified
 
 __all__ = ["MODELS", "MusicnnClassifier", "load", "log_mel"]
@@ -249,20 +249,20 @@ class MusicnnClassifier(Classifier):
     def size_bytes(self) -> int:
         return self.path.stat().st_size
 
-    def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
-        """musicnn's patches as sample spans, each with the STFT padding around it."""
+    def grid(self, opts: ClassifyOptions) -> Grid:
+        """musicnn's patches: ``frames`` STFT frames every ``hop`` frames, each read with the centred
+        STFT's padding around it (zeros before the start and after the end)."""
         frames = PATCH_FRAMES if opts.window_s is None else _frames(opts.window_s)
         hop = frames if opts.hop_s is None else max(1, round(opts.hop_s * SAMPLE_RATE / HOP))
-        padded = np.pad(audio.samples, N_FFT // 2)  # librosa's centred STFT, zeros either side
-        total = 1 + len(audio.samples) // HOP
-        if total < frames:  # shorter than one patch: zero-padded to one (musicnn itself fails)
-            padded = np.pad(padded, (0, (frames - total) * HOP))
-            total = frames
-        out = []
-        for first in range(0, total - frames + 1, hop):
-            span = (first * HOP, min((first + frames) * HOP, audio.num_samples))
-            out.append((span, padded[first * HOP : (first + frames - 1) * HOP + N_FFT]))
-        return out
+        return Grid((frames - 1) * HOP + N_FFT, hop * HOP, offset=-(N_FFT // 2), report=frames * HOP)
+
+    def plan(self, num_samples: int, opts: ClassifyOptions) -> Plan:
+        """Every whole patch of the STFT's frames; shorter than one patch: one, zero-padded (musicnn
+        itself fails)."""
+        grid = self.grid(opts)
+        frames, hop = (grid.window - N_FFT) // HOP + 1, grid.hop // HOP
+        total = max(1 + num_samples // HOP, frames)
+        return [grid.window_at(k, num_samples) for k in range((total - frames) // hop + 1)]
 
     def run(self, clips: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         """The network's outputs (logits, penultimate, pools) for prepared clips."""

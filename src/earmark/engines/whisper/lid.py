@@ -22,6 +22,7 @@ from ...audio import Audio
 from ...classifier import Classifier
 from ...errors import ModelError, OptionError, missing_extra
 from ...options import ClassifyOptions
+from ...windows import Grid
 from ..extractors import torch_size_bytes
 from ..vad import VadOptions, speech_spans
 from .languages import language_name
@@ -81,6 +82,10 @@ class WhisperLanguageClassifier(Classifier):
     @property
     def identity(self) -> dict[str, Any]:
         return super().identity | {"compute_type": self.compute_type, "fast": self.fast, "vad": self.vad}
+
+    def grid(self, opts: ClassifyOptions) -> Grid | None:
+        """With VAD on, a long file's speech is found over the whole recording, so it is decoded whole."""
+        return None if self.vad else super().grid(opts)
 
     def clips(self, audio: Audio, opts: ClassifyOptions) -> list[tuple[tuple[int, int], np.ndarray]]:
         """Windows as usual; with VAD on, windows with under 1 s of speech are skipped (no speech at
