@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .results import Score, Segment, Timeline
+from .results import Score, Timeline
 
 __all__ = ["Grid", "Plan", "extract", "merge_runs", "plan_windows", "pool", "stream_windows"]
 
@@ -90,7 +90,7 @@ def stream_windows(
             k += 1
         if stop is not None and k >= stop:
             return
-        keep = max(start, grid.window_at(k)[1][0])  # nothing before the next window's read is needed again
+        keep = min(max(start, grid.window_at(k)[1][0]), end)  # nothing before the next window's read is needed
         buffer, start = buffer[keep - start :], keep
     length = start + len(buffer)
     if on_end is not None:
@@ -141,17 +141,13 @@ def merge_runs(
     *,
     merge: bool = True,
 ) -> Timeline:
-    """Segments from per-window scores; with ``merge``, adjacent windows sharing their top label
-    become one segment whose scores are the mean over its windows."""
-    runs: list[list[int]] = []
-    previous = None
-    for i in range(len(spans_s)):
-        ranked = rank(scores[i])
-        top = ranked[0].label if ranked else None
-        if merge and runs and top == previous:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-        previous = top
-    segments = tuple(Segment(spans_s[run[0]][0], spans_s[run[-1]][1], rank(scores[run].mean(axis=0))) for run in runs)
-    return Timeline(segments)
+    """Segments from per-window scores held in memory (a :class:`~earmark.fold.Fold` over them); with
+    ``merge``, adjacent windows sharing their top label become one segment whose scores are the mean
+    over its windows."""
+    from .fold import Fold
+
+    fold = Fold("mean", rank, merge=merge)
+    for (a, b), vector in zip(spans_s, scores):
+        fold.add(a, b, np.asarray(vector, np.float64), 1)
+    fold.finish()
+    return Timeline(fold.segments)
