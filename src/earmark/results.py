@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TIMELINE_SUFFIXES", "Failure", "Prediction", "Score", "Segment", "Timeline"]
+__all__ = ["TIMELINE_SUFFIXES", "Failure", "Prediction", "Score", "Segment", "Timeline", "TimelineWriter"]
 
 # JSON, CSV, a Raven selection table (before .txt: it ends in .txt too), an Audacity label track
 TIMELINE_SUFFIXES = (".json", ".csv", ".selection.table.txt", ".txt")
@@ -87,47 +87,121 @@ class Timeline:
 
     def to_csv(self) -> str:
         """One row per segment: ``start_s,end_s,label,score``."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["start_s", "end_s", "label", "score"])
-        for s in self.segments:
-            writer.writerow([f"{s.start_s:.3f}", f"{s.end_s:.3f}", s.label or "", f"{s.score or 0.0:.6f}"])
-        return out.getvalue()
+        return _render(self.segments, "csv", header=True)
 
     def to_audacity(self) -> str:
         """An Audacity label track: ``start<TAB>end<TAB>label`` per line (File > Import > Labels)."""
-        return "".join(f"{s.start_s:.6f}\t{s.end_s:.6f}\t{s.label or ''}\n" for s in self.segments)
+        return _render(self.segments, "audacity")
 
     def to_raven(self) -> str:
         """A Raven selection table: one selection per label of each segment (every label a threshold
         kept, as BirdNET-Analyzer writes its detections), with its code and confidence."""
-        rows = [
-            f"{n}\tSpectrogram 1\t1\t{seg.start_s:.3f}\t{seg.end_s:.3f}\t{s.label}\t{s.code or ''}\t{s.score:.4f}\n"
-            for n, (seg, s) in enumerate(((seg, s) for seg in self.segments for s in seg.scores), start=1)
-        ]
-        return RAVEN_HEADER + "".join(rows)
+        return _render(self.segments, "raven", header=True)
 
     def tiled(self) -> Timeline:
         """The segments without overlap: where windows overlap (``hop_s < window_s``) each segment ends
         where the next begins, so it keeps its own hop's share of the time."""
-        segments = list(self.segments)
-        for i in range(len(segments) - 1):
-            if segments[i].end_s > segments[i + 1].start_s:
-                segments[i] = dataclasses.replace(segments[i], end_s=max(segments[i].start_s, segments[i + 1].start_s))
-        return Timeline(tuple(segments))
+        out: list[Segment] = []
+        tiler = _Tiler(out.append)
+        for segment in self.segments:
+            tiler.add(segment)
+        tiler.close()
+        return Timeline(tuple(out))
 
     def export(self, path: str) -> None:
         """Write the timeline, tiled (no overlapping segments); the format follows the extension:
         .json, .csv, .selection.table.txt (Raven) or .txt (an Audacity label track)."""
+        with TimelineWriter(path) as writer:
+            for segment in self.segments:
+                writer.write(segment)
+
+
+class _Tiler:
+    """Segments in, tiled segments out, one behind (a segment's end waits for the next one's start)."""
+
+    def __init__(self, emit: Any) -> None:
+        self.emit, self.held = emit, None
+
+    def add(self, segment: Segment) -> None:
+        if self.held is not None:
+            held = self.held
+            if held.end_s > segment.start_s:
+                held = dataclasses.replace(held, end_s=max(held.start_s, segment.start_s))
+            self.emit(held)
+        self.held = segment
+
+    def close(self) -> None:
+        if self.held is not None:
+            self.emit(self.held)
+            self.held = None
+
+
+class TimelineWriter:
+    """A timeline file written as its segments come (a recording of any length, constant memory),
+    tiled like :meth:`Timeline.export`; the format follows the extension (.json, .csv,
+    .selection.table.txt for Raven, .txt for Audacity). Written to ``PATH.partial`` and renamed when
+    closed - also when the recording turns out damaged part-way, so the segments before the damage are
+    kept."""
+
+    def __init__(self, path: str) -> None:
         from .errors import OptionError
 
-        tiled = self.tiled()
-        writers = dict(zip(TIMELINE_SUFFIXES, (tiled.to_json, tiled.to_csv, tiled.to_raven, tiled.to_audacity)))
-        suffix = next((s for s in TIMELINE_SUFFIXES if path.lower().endswith(s)), "")
-        if suffix not in writers:
-            raise OptionError(f"timeline file {path!r}: unknown extension; allowed: {', '.join(writers)}")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(writers[suffix]())
+        self.kind = next((k for s, k in zip(TIMELINE_SUFFIXES, _KINDS) if path.lower().endswith(s)), None)
+        if self.kind is None:
+            raise OptionError(f"timeline file {path!r}: unknown extension; allowed: {', '.join(TIMELINE_SUFFIXES)}")
+        self.path, self.count = path, 0
+        self.file = open(path + ".partial", "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.file.write("[" if self.kind == "json" else _render((), self.kind, header=True))
+        self.tiler = _Tiler(self._write)
+
+    def write(self, segment: Segment) -> None:
+        self.tiler.add(segment)
+
+    def _write(self, segment: Segment) -> None:
+        if self.kind == "json":
+            self.file.write(("," if self.count else "") + json.dumps(segment.to_dict()))
+        elif self.kind == "raven":
+            self.file.write(_render((segment,), "raven", first=self.count + 1))
+        else:
+            self.file.write(_render((segment,), self.kind))
+        self.count += len(segment.scores) if self.kind == "raven" else 1
+
+    def close(self) -> None:
+        import os
+
+        self.tiler.close()
+        if self.kind == "json":
+            self.file.write("]")
+        self.file.close()
+        os.replace(self.path + ".partial", self.path)
+
+    def __enter__(self) -> TimelineWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_KINDS = ("json", "csv", "raven", "audacity")
+
+
+def _render(segments: Any, kind: str, *, header: bool = False, first: int = 1) -> str:
+    """Segments as lines of a CSV, Raven or Audacity file (with the file's header line)."""
+    if kind == "audacity":
+        return "".join(f"{s.start_s:.6f}\t{s.end_s:.6f}\t{s.label or ''}\n" for s in segments)
+    if kind == "raven":
+        rows = [
+            f"{n}\tSpectrogram 1\t1\t{seg.start_s:.3f}\t{seg.end_s:.3f}\t{s.label}\t{s.code or ''}\t{s.score:.4f}\n"
+            for n, (seg, s) in enumerate(((seg, s) for seg in segments for s in seg.scores), start=first)
+        ]
+        return (RAVEN_HEADER if header else "") + "".join(rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(["start_s", "end_s", "label", "score"])
+    for s in segments:
+        writer.writerow([f"{s.start_s:.3f}", f"{s.end_s:.3f}", s.label or "", f"{s.score or 0.0:.6f}"])
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

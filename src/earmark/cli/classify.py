@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated, Any, Optional
 
@@ -9,7 +10,7 @@ import typer
 
 from ..errors import OptionError
 from ..options import LoadOptions, split_labels
-from ..results import TIMELINE_SUFFIXES, Failure
+from ..results import TIMELINE_SUFFIXES, Failure, TimelineWriter
 from .app import app, fail
 from .options import (
     BatchSizeOption,
@@ -88,8 +89,15 @@ def _print_results(classifier: Any, sources: list[str], options: Any, as_json, a
     Returns how many inputs failed (they are listed again at the end)."""
     failures: list[Failure] = []
     single = len(sources) == 1
-    predictions = classifier.iter_classify(sources, options, errors="raise" if single else "yield")
-    with Progress(len(sources), enabled=not single) as advance:
+    writer = TimelineWriter(timeline) if timeline else None  # rows written as the recording is heard
+    predictions = classifier.iter_classify(
+        sources,
+        options,
+        errors="raise" if single else "yield",
+        on_segment=None if writer is None else (lambda source, segment: writer.write(segment)),
+        keep_timeline=writer is None,
+    )
+    with Progress(len(sources), enabled=not single) as advance, writer or contextlib.nullcontext():
         if as_csv:
             typer.echo("source,rank,label,score")
         collected = []
@@ -107,8 +115,6 @@ def _print_results(classifier: Any, sources: list[str], options: Any, as_json, a
                 typer.echo(json.dumps(prediction.to_dict()))
             else:
                 print_prediction(prediction)
-            if timeline and not isinstance(prediction, Failure):
-                prediction.timeline.export(timeline)
     if as_json:
         typer.echo(json.dumps(collected[0].to_list() if single else [p.to_dict() for p in collected]))
     print_failures(failures, len(sources))

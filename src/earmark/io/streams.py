@@ -11,7 +11,6 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import AudioError, missing_extra
-from .decode import load_audio
 
 __all__ = ["file_chunks", "mic_chunks", "stdin_chunks"]
 
@@ -19,14 +18,19 @@ CHUNK_S = 0.08
 
 
 def file_chunks(path: str, chunk_s: float = CHUNK_S) -> Iterator[Audio]:
-    """A decoded file (checked as any model input is), pushed as a live stream would be, ``chunk_s`` at a time."""
+    """A file read in blocks (each checked as any model input is), pushed as a live stream would be,
+    ``chunk_s`` at a time: constant memory for a recording of any length."""
     from ..options import ClassifyOptions
-    from ..validate import check_audio
+    from ..validate import block_checker
+    from .blocks import open_stream
 
-    audio = check_audio(load_audio(path), ClassifyOptions())
-    step = max(1, round(chunk_s * audio.sample_rate))
-    for start in range(0, audio.num_samples, step):
-        yield Audio(audio.samples[..., start : start + step], audio.sample_rate, audio.source)
+    with open_stream(path) as stream:
+        check = block_checker(stream, ClassifyOptions())
+        step = max(1, round(chunk_s * stream.sample_rate))
+        for block in stream.blocks(frames=step):
+            block = check(block)
+            for start in range(0, len(block), step):
+                yield Audio(block[start : start + step].T, stream.sample_rate, stream.source)
 
 
 def stdin_chunks(
