@@ -66,12 +66,13 @@ class Audio:
         return Audio(self.samples.mean(axis=0, dtype=np.float32), self.sample_rate, self.source)
 
     def resample(self, sample_rate: int) -> Audio:
-        """Resample to ``sample_rate`` with soxr (high quality)."""
+        """Resample to ``sample_rate`` with soxr (high quality), in the pieces every earmark path uses
+        (:mod:`earmark.io.resample`: one piece, i.e. ``soxr.resample`` itself, up to a minute)."""
         if sample_rate == self.sample_rate:
             return self
-        import soxr
+        from .io.resample import resample
 
-        out = soxr.resample(self.samples.T, self.sample_rate, sample_rate, quality="HQ").T
+        out = resample(self.samples.T, self.sample_rate, sample_rate).T
         return Audio(np.ascontiguousarray(out, dtype=np.float32), sample_rate, self.source)
 
     def slice_s(self, start_s: float, end_s: float) -> Audio:

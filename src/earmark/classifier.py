@@ -27,10 +27,12 @@ from .frames import FrameScorer, SlidingWindowScorer
 from .io.blocks import model_blocks, open_stream
 from .io.decode import AudioInput, load_audio
 from .io.readahead import prefetch, read_ahead
+from .io.resample import piece_start
 from .io.urls import is_url
 from .options import ClassifyOptions
 from .results import Failure, Prediction, Score, Segment, Timeline
-from .scoring import activate, rank, resolve_labels, restrict_logits
+from .scoring import activate, nothing_heard, ranker, resolve_labels, restrict_logits
+from .spans import SpanInput, SpanResult
 from .validate import block_checker, check_audio
 from .windows import Grid, Plan, extract, plan_windows, stream_windows
 
@@ -48,7 +50,6 @@ PREFETCH_WINDOWS = 64
 # Models that take any length (wav2vec2, HuBERT...) still cost O(n^2) in attention:
 # longer inputs are classified in windows of this length unless window_s says otherwise.
 LONG_AUDIO_WINDOW_S = 30.0
-UNKNOWN = "unknown"
 
 
 # Shorter clips (and windows) are zero-padded to this: every engine's front end needs a few frames
@@ -68,6 +69,7 @@ class _Job:
     num_samples: int | None = None
     fold: Fold | None = None
     options: ClassifyOptions = ClassifyOptions()
+    span: SpanInput | None = None
     waiting: dict[int, tuple[tuple[int, int], int, np.ndarray | None]] = field(default_factory=dict)
     """Windows sent to the model: their span, length and (once back) logits, by index."""
     sent: int = 0
@@ -226,7 +228,7 @@ class Classifier(ABC):
                 if errors == "raise":
                     raise _as_earmark_error(job, name) from job
                 job = _Job(name, 0, error=job)
-            job.fold, job.options = self._fold(opts, job.source, on_segment, keep_timeline), opts
+            job.fold, job.options = self._fold(opts, job, on_segment, keep_timeline), opts
             pending.append(job)
             try:
                 for span, clip in job.windows:
@@ -254,6 +256,10 @@ class Classifier(ABC):
         """An input's job (in a read-ahead thread): a file longer than ``STREAM_ABOVE_S`` streams its
         windows from its blocks; anything else is decoded whole and cut by the same plan."""
         grid = self.grid(opts)
+        if isinstance(source, SpanInput):
+            if grid is None:
+                raise OptionError(f"{self.name}: its windows need the whole recording; it cannot run in spans")
+            return self._stream_job(open_stream(source.path), grid, opts, source)
         path = _file_path(source)
         if path is not None and grid is not None and sample_rate is None:
             stream = open_stream(path)
@@ -264,33 +270,39 @@ class Classifier(ABC):
         clips = self.clips(audio, opts)
         return _Job(audio.source, audio.sample_rate, iter(clips), audio.num_samples)
 
-    def _stream_job(self, stream: Any, grid: Grid, opts: ClassifyOptions) -> _Job:
+    def _stream_job(self, stream: Any, grid: Grid, opts: ClassifyOptions, span: SpanInput | None = None) -> _Job:
+        """A file's windows from its blocks; for a span, only its windows, read from a little before
+        the first (on a sample of both rates, so the resampled samples fall on the whole file's grid)."""
         try:
             check = block_checker(stream, opts)
         except Exception:
             stream.close()
             raise
-        job = _Job(stream.source, self.sample_rate)
+        job = _Job(stream.source, self.sample_rate, span=span)
+        first, stop, frame, origin = 0, None, 0, 0
+        if span is not None:
+            first, stop = span.window_range(grid.hop, self.sample_rate)
+            frame, origin = piece_start(grid.window_at(first)[1][0], stream.sample_rate, self.sample_rate)
 
         def windows() -> Iterator[tuple[tuple[int, int], np.ndarray]]:
             with stream:
-                blocks = model_blocks(stream, self.sample_rate, check=check)
-                yield from stream_windows(blocks, grid, lambda n: self.plan(n, opts), on_end=job.set_length)
+                blocks = model_blocks(stream, self.sample_rate, start=frame, origin=origin, check=check)
+                plan = lambda n: self.plan(n, opts)  # noqa: E731
+                yield from stream_windows(
+                    blocks, grid, plan, origin=origin, first=first, stop=stop, on_end=job.set_length
+                )
 
         job.windows = prefetch(windows(), PREFETCH_WINDOWS)
         return job
 
     def ranker(self, opts: ClassifyOptions) -> Callable[[np.ndarray], tuple[Score, ...]]:
         """Score vector -> ranked labels under ``opts`` (top-k, filters, threshold, abstaining)."""
-        labels, codes = self.labels, self.label_codes
+        return ranker(self.labels, self.label_codes, opts)
 
-        def ranked(vector: np.ndarray) -> tuple[Score, ...]:
-            return _abstain(rank(vector, labels, opts, codes), vector, opts.abstain_below)
-
-        return ranked
-
-    def _fold(self, opts: ClassifyOptions, source: str | None, on_segment: SegmentCallback | None, keep: bool) -> Fold:
-        emit = None if on_segment is None else (lambda segment: on_segment(source, segment))
+    def _fold(self, opts: ClassifyOptions, job: _Job, on_segment: SegmentCallback | None, keep: bool) -> Fold:
+        if job.span is not None:  # both ends open: its first and last runs may join its neighbours'
+            return Fold(opts.pooling, self.ranker(opts), merge=opts.merge, keep=False, open_ends=True)
+        emit = None if on_segment is None else (lambda segment: on_segment(job.source, segment))
         return Fold(opts.pooling, self.ranker(opts), merge=opts.merge, on_segment=emit, keep=keep)
 
     def _decode(self, source: AudioInput, sample_rate: int | None, opts: ClassifyOptions) -> Audio:
@@ -361,13 +373,14 @@ class Classifier(ABC):
                 job.waiting.pop(index)
                 job.folded += 1
 
-    def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction | Failure:
+    def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction | SpanResult | Failure:
         if job.error is not None:
             return Failure.of(job.source, _as_earmark_error(job.error, job.source))
         pooled = job.fold.finish()
+        if job.span is not None:
+            return SpanResult(job.source, job.span.index, job.span.count, job.fold.state, job.num_samples)
         if pooled is None:  # nothing to classify (e.g. no speech for a speech model)
-            overall = (Score(UNKNOWN, 1.0),) if opts.abstain_below is not None else ()
-            return Prediction(overall, source=job.source, duration_s=job.duration_s)
+            return Prediction(nothing_heard(opts), source=job.source, duration_s=job.duration_s)
         segments = job.fold.segments
         extra = {"timeline": Timeline(segments)} if segments else {}
         return Prediction(job.fold.ranked(pooled), source=job.source, duration_s=job.duration_s, **extra)
@@ -385,14 +398,6 @@ def _file_path(source: Any) -> str | None:
     if getattr(source, "audio", True) is None and getattr(source, "start_s", 0) is None:
         return str(source.source)  # a LabelledClip of a whole file
     return None
-
-
-def _abstain(ranked: tuple[Score, ...], scores: np.ndarray, below: float | None) -> tuple[Score, ...]:
-    """Put ``unknown`` first when the best score is under ``below``: no confident wrong answer."""
-    if below is None or not ranked:
-        return ranked
-    best = float(np.max(scores))
-    return ((Score(UNKNOWN, 1.0 - best),) + ranked) if best < below else ranked
 
 
 def _as_earmark_error(error: Exception, source: str | None) -> EarmarkError:

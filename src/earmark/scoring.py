@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -10,7 +10,9 @@ from .errors import LabelError
 from .options import ClassifyOptions
 from .results import Score
 
-__all__ = ["activate", "rank", "resolve_labels", "restrict_logits"]
+__all__ = ["UNKNOWN", "activate", "nothing_heard", "rank", "ranker", "resolve_labels", "restrict_logits"]
+
+UNKNOWN = "unknown"
 
 
 def activate(logits: np.ndarray, function: str) -> np.ndarray:
@@ -72,3 +74,25 @@ def rank(
         if len(out) == limit:
             break
     return tuple(out)
+
+
+def ranker(
+    labels: Sequence[str], codes: Sequence[str] | None, options: ClassifyOptions
+) -> Callable[[np.ndarray], tuple[Score, ...]]:
+    """Score vector -> ranked labels under ``options``: :func:`rank`, then ``unknown`` first when the
+    best score is under ``abstain_below`` (no confident wrong answer)."""
+
+    def ranked(vector: np.ndarray) -> tuple[Score, ...]:
+        out = rank(vector, labels, options, codes)
+        below = options.abstain_below
+        if below is None or not out:
+            return out
+        best = float(np.max(vector))
+        return ((Score(UNKNOWN, 1.0 - best),) + out) if best < below else out
+
+    return ranked
+
+
+def nothing_heard(options: ClassifyOptions) -> tuple[Score, ...]:
+    """The answer for an input with no window to classify (e.g. no speech for a speech model)."""
+    return (Score(UNKNOWN, 1.0),) if options.abstain_below is not None else ()

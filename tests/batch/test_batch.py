@@ -144,7 +144,7 @@ def test_killed_with_sigkill_at_several_points_then_rerun_equals_an_uninterrupte
     assert finished.returncode == 2 and "from an earlier run" in finished.stderr
     same(read(out), reference)  # nothing lost, nothing twice
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert "31 files (31 from an earlier run)" in again.stderr  # a finished job is not redone
+    assert "31 files in 31 units (31 from an earlier run)" in again.stderr  # a finished job is not redone
 
 
 def test_exports(corpus, model_dir, tmp_path):

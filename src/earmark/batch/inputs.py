@@ -11,22 +11,66 @@ from typing import Any
 
 from ..errors import OptionError
 from ..io.decode import AUDIO_SUFFIXES, audio_files
+from ..spans import SpanInput, span_count
 
-__all__ = ["Item", "list_inputs"]
+__all__ = ["Item", "list_inputs", "split_long"]
 
 MANIFESTS = (".csv", ".jsonl")
 
 
 @dataclass(frozen=True)
 class Item:
-    """One input: its key in the table (a path, or ``hf:ID#split#i``) and what to decode."""
+    """One unit of work: an input's key in the table (a path, or ``hf:ID#split#i``), what to decode,
+    and for a long file, which of its spans this is."""
 
     key: str
     source: Any = None  # None: the key is a path
+    span: SpanInput | None = None
 
     @property
     def audio_source(self) -> Any:
+        if self.span is not None:
+            return self.span
         return self.key if self.source is None else self.source
+
+    @property
+    def unit(self) -> str:
+        """The journal's name for this unit of work."""
+        return self.key if self.span is None else self.span.key
+
+    def to_json(self) -> list[Any]:
+        span = self.span
+        return [self.key] if span is None else [self.key, span.index, span.count, span.span_s]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Item:
+        key, *span = data
+        return cls(key, span=SpanInput(key, *span) if span else None)
+
+
+def split_long(items: list[Item], span_s: float | None) -> list[Item]:
+    """Each file longer than ``span_s`` (by its header) as its spans, in order; the rest as they are."""
+    if not span_s:
+        return items
+    out: list[Item] = []
+    for item in items:
+        count = span_count(_duration(item.key), span_s) if item.source is None else 1
+        out += (
+            [item] if count == 1 else [Item(item.key, span=SpanInput(item.key, i, count, span_s)) for i in range(count)]
+        )
+    return out
+
+
+def _duration(path: str) -> float | None:
+    """A file's length from its header (None where it cannot be read: the file's unit reports why)."""
+    from ..errors import AudioError
+    from ..io.blocks import open_stream
+
+    try:
+        with open_stream(path) as stream:
+            return stream.duration_s
+    except (AudioError, OSError):
+        return None
 
 
 def list_inputs(data: list[str], *, hf: dict[str, Any] | None = None) -> list[Item]:

@@ -33,7 +33,9 @@ class _Classifier:
         out = []
         for index, keys in zip(batch["index"], batch["keys"]):
             rows = classify_chunk(
-                self.classifier, [Item(k) for k in json.loads(keys)], self.options.options_for(self.classifier)
+                self.classifier,
+                [Item.from_json(k) for k in json.loads(keys)],
+                self.options.options_for(self.classifier),
             )
             out.append(json.dumps(rows))
         return {"index": list(batch["index"]), "rows": out}
@@ -52,7 +54,7 @@ def ray_chunks(chunks: list[list[Item]], options: Any) -> Iterator[tuple[list[It
         ray.init(address=options.address, log_to_driver=False, include_dashboard=False, configure_logging=False)
     ray.data.DataContext.get_current().enable_progress_bars = False  # earmark's own progress reports
     threads = max(1, int(options.cpus_per_worker))
-    records = [{"index": i, "keys": json.dumps([item.key for item in c])} for i, c in enumerate(chunks)]
+    records = [{"index": i, "keys": json.dumps([item.to_json() for item in c])} for i, c in enumerate(chunks)]
     dataset = ray.data.from_items(records, override_num_blocks=len(records)).map_batches(
         _Classifier,
         fn_constructor_args=(options, threads),

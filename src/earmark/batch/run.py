@@ -27,8 +27,8 @@ from ..journal import Journal
 from ..options import ClassifyOptions, LoadOptions
 from ..registry import parse_ref
 from ..threads import set_torch_threads
-from .inputs import Item, list_inputs
-from .table import classify_chunk, export_labels, with_when_and_where, write_table
+from .inputs import Item, list_inputs, split_long
+from .table import classify_chunk, export_labels, joined_rows, with_when_and_where, write_table
 
 __all__ = ["BatchOptions", "BatchSummary", "run_batch"]
 
@@ -64,6 +64,9 @@ class BatchOptions:
     restart: bool = False
     """Start over even when a journal with other settings is there."""
     hf: dict[str, Any] | None = None
+    span_s: float | None = 300.0
+    """Files longer than this are cut into spans of this length (on the model's window grid), each
+    its own unit of work and of the journal; None: every file is one unit."""
     recordings: str | None = None
     """A recordings CSV (``path, site, lat, lon, start, timezone``) over the files' own metadata."""
     timezone: str = "UTC"
@@ -72,6 +75,8 @@ class BatchOptions:
     def __post_init__(self) -> None:
         if self.workers < 1 or self.chunk < 1:
             raise OptionError(f"workers and chunk must be >= 1; got {self.workers}, {self.chunk}")
+        if self.span_s is not None and not 1.0 <= self.span_s < float("inf"):
+            raise OptionError(f"span_s={self.span_s!r} is not allowed; use seconds >= 1 (or None: no spans)")
         (self.classify or ClassifyOptions()).replace(**self.changes)  # bad options fail before any work
         ref = parse_ref(self.model)
         object.__setattr__(self, "load", ref.options(self.load))  # the @engine suffix, checked once
@@ -102,6 +107,7 @@ class BatchOptions:
             "engine_options": dict(load.engine_options),
             "recordings": file_signature(self.recordings) if self.recordings else None,
             "timezone": self.timezone,
+            "span_s": self.span_s,
         }
 
     def load_model(self, threads: int | None = None) -> Any:
@@ -114,12 +120,14 @@ class BatchOptions:
 @dataclass
 class BatchSummary:
     files: int = 0
+    units: int = 0
+    """Units of work: a file, or a span of a long one."""
     done: int = 0
     errors: int = 0
     audio_s: float = 0.0
     wall_s: float = 0.0
     resumed: int = 0
-    """Inputs a previous run had finished."""
+    """Units a previous run had finished."""
 
     @property
     def real_time_factor(self) -> float:
@@ -146,8 +154,10 @@ def run_batch(
     shards = journal.read()
     _drop_orphans(parts, shards)
     done = {key for entry in shards.values() for key in entry["keys"]}
-    todo = [i for i in items if i.key not in done]
-    summary = BatchSummary(files=len(items), done=len(items) - len(todo), resumed=len(items) - len(todo))
+    units = split_long(items, options.span_s)
+    todo = [i for i in units if i.unit not in done]
+    summary = BatchSummary(files=len(items), units=len(units), resumed=len(units) - len(todo))
+    summary.done = summary.resumed
     chunks = [todo[i : i + options.chunk] for i in range(0, len(todo), options.chunk)]
     if any(i.source is not None for i in items) and (options.workers > 1 or options.ray):
         raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
@@ -160,16 +170,16 @@ def run_batch(
             number += 1
             name = f"shard-{number:06d}.jsonl"
             write_atomic(parts / name, "".join(json.dumps(r) + "\n" for r in rows))
-            journal.append({"key": name, "keys": [i.key for i in chunk]})  # recorded only once it is on disk
+            journal.append({"key": name, "keys": [i.unit for i in chunk]})  # recorded only once it is on disk
             summary.done += len(chunk)
-            summary.errors += sum(1 for r in rows if r["error"])
-            summary.audio_s += sum(r["end_s"] or 0.0 for r in rows if r["level"] == "file" and r["rank"] == 1)
+            summary.errors += sum(1 for r in rows if r.get("error"))
+            summary.audio_s += sum(_audio_s(r) for r in rows)
             summary.wall_s = time.perf_counter() - started
             if progress:
                 progress(summary)
     finally:
         journal.close()
-    rows = _merge(parts, journal, items)
+    rows = _merge(parts, journal, items, recordings)
     summary.errors = sum(1 for r in rows if r["error"])
     metadata = {"settings": options.settings(), "columns": list(rows[0]) if rows else [], "files": len(items)}
     write_table(rows, out, metadata)
@@ -202,13 +212,36 @@ def _drop_orphans(parts: Path, shards: dict[str, Any]) -> None:
         path.unlink()
 
 
-def _merge(parts: Path, journal: Journal, items: list[Item]) -> list[dict[str, Any]]:
+def _audio_s(line: dict[str, Any]) -> float:
+    """Seconds of audio a shard line accounts for: a file's rank-1 row, or a span's first window's
+    start to its last window's end."""
+    if "result" in line:
+        state = line["result"]["state"]
+        return state["end_s"] - state["head"]["start_s"] if state["head"] else 0.0
+    return (line.get("end_s") or 0.0) if line.get("level") == "file" and line.get("rank") == 1 else 0.0
+
+
+def _merge(parts: Path, journal: Journal, items: list[Item], recordings: Recordings) -> list[dict[str, Any]]:
+    """The table in input order, each long file's spans joined into its rows."""
     by_key: dict[str, list[dict[str, Any]]] = {}
+    spans: dict[str, list[dict[str, Any]]] = {}
+    card = None
     for name in journal.read():
         for line in (parts / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            by_key.setdefault(row["path"], []).append(row)
-    return [row for item in items for row in by_key.get(item.key, [])]
+            if "model" in row:
+                card = row["model"]
+            elif "span" in row:
+                spans.setdefault(row["path"], []).append(row)
+            else:
+                by_key.setdefault(row["path"], []).append(row)
+    rows = []
+    for item in items:
+        if item.key in spans:
+            rows += with_when_and_where(joined_rows(item.key, spans.pop(item.key), card), recordings)
+        else:
+            rows += by_key.get(item.key, [])
+    return rows
 
 
 def _local_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:

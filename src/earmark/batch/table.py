@@ -51,6 +51,8 @@ def _row(path: str, level: str, start: Any, end: Any, rank: Any, label: Any, sco
 def with_when_and_where(rows: list[dict[str, Any]], recordings: Any) -> list[dict[str, Any]]:
     """Rows with ``site``, ``recorded_at``, ``lat``, ``lon`` from each file's :class:`RecordingInfo`."""
     for row in rows:
+        if "level" not in row:  # a span's fold: its rows get these when they are joined
+            continue
         info = recordings.info(row["path"])
         row |= {
             "site": info.site,
@@ -79,9 +81,49 @@ def rows_of(key: str, result: Prediction | Failure) -> list[dict[str, Any]]:
 
 
 def classify_chunk(classifier: Any, items: Sequence[Any], options: Any) -> list[dict[str, Any]]:
-    """The table rows of a chunk of inputs (a bad input is an error row, never a stop)."""
+    """The shard lines of a chunk of units: table rows of whole inputs (a bad input is an error row,
+    never a stop); for spans of long files, their folds (joined when the table is written) and once
+    the model's labels and options, which the join needs."""
     results = classifier.classify_many([i.audio_source for i in items], options, errors="yield")
-    return [row for item, result in zip(items, results) for row in rows_of(item.key, result)]
+    out: list[dict[str, Any]] = []
+    for item, result in zip(items, results):
+        if item.span is None:
+            out += rows_of(item.key, result)
+            continue
+        if not any("model" in line for line in out):
+            out.append({"model": model_card(classifier, options)})
+        if isinstance(result, Failure):
+            out.append({"span": item.unit, "path": item.key, "error": result.error})
+        else:
+            out.append({"span": item.unit, "path": item.key, "result": result.to_dict()})
+    return out
+
+
+def model_card(classifier: Any, options: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    codes = classifier.label_codes
+    return {
+        "labels": list(classifier.labels),
+        "codes": None if codes is None else list(codes),
+        "options": asdict(options),
+        "sample_rate": classifier.sample_rate,
+    }
+
+
+def joined_rows(key: str, lines: list[dict[str, Any]], card: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The table rows of a long file from its spans' shard lines: one error row if a span failed."""
+    from ..options import ClassifyOptions
+    from ..spans import SpanResult, join_spans
+
+    failed = [line for line in lines if "error" in line]
+    if failed or card is None:
+        return [_row(key, "file", None, None, None, None, None, None, failed[0]["error"] if failed else "no spans")]
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in card["options"].items()}
+    codes = None if card["codes"] is None else tuple(card["codes"])
+    results = [SpanResult.from_dict(line["result"]) for line in lines]
+    prediction = join_spans(results, tuple(card["labels"]), codes, ClassifyOptions(**fields), card["sample_rate"])
+    return rows_of(key, prediction)
 
 
 def write_table(rows: Iterable[dict[str, Any]], path: Path, metadata: dict[str, Any]) -> None:

@@ -59,11 +59,22 @@ def batch(
         Optional[Path], typer.Option(help="CSV: path (file or folder), site, lat, lon, start, timezone.")
     ] = None,
     timezone: Annotated[str, typer.Option(help="Time zone of start times without an offset (bext, names).")] = "UTC",
+    span_s: Annotated[
+        float,
+        typer.Option("--span-s", min=0, help="Cut files longer than this (s) into spans run in parallel; 0: never."),
+    ] = 300.0,
+    summary_csv: Annotated[
+        Optional[Path], typer.Option("--summary", help="Also write detections per label, site and hour (CSV).")
+    ] = None,
+    plot: Annotated[
+        Optional[Path], typer.Option(help="Also write a heatmap PNG of detections (label x hour of day).")
+    ] = None,
     *,
     load_options: LoadOptions,
 ) -> None:
     """Classify a whole corpus into one long table; rerun the same command to resume after a crash.
-    --threads is per worker (default: the cores divided among the workers)."""
+    Files longer than --span-s run as spans on all workers (and resume at the span). --threads is per
+    worker (default: the cores divided among the workers)."""
     from ..batch import BatchOptions, run_batch
 
     given = {
@@ -89,11 +100,18 @@ def batch(
         hf={"split": split, "config": config, "streaming": streaming},
         recordings=str(recordings) if recordings else None,
         timezone=timezone,
+        span_s=span_s or None,
     )
     with _Reporter() as report:
         summary = run_batch(data, out, options, progress=report)
+    if summary_csv or plot:
+        from ..batch.summary import read_table
+        from ..batch.summary import summarize as count_hours
+
+        _write(count_hours(read_table(out)), summary_csv, plot)
     typer.echo(
-        f"earmark: {summary.files} files ({summary.resumed} from an earlier run), {summary.audio_s / 3600:.2f} h of "
+        f"earmark: {summary.files} files in {summary.units} units ({summary.resumed} from an earlier run), "
+        f"{summary.audio_s / 3600:.2f} h of "
         f"audio, {summary.errors} errors, {summary.wall_s:.1f} s, {summary.audio_s / max(summary.wall_s, 1e-9):.1f}x "
         f"real time -> {out}",
         err=True,
@@ -130,18 +148,18 @@ class _Reporter:
                     transient=True,
                 )
                 self.bar.start()
-                self.task = self.bar.add_task("classifying", total=summary.files, info="")
+                self.task = self.bar.add_task("classifying", total=summary.units, info="")
             info = (
-                f"{summary.audio_s / 3600:.2f} h, {summary.done / max(summary.wall_s, 1e-9):.1f} files/s, "
+                f"{summary.audio_s / 3600:.2f} h, {summary.done / max(summary.wall_s, 1e-9):.1f} units/s, "
                 f"{summary.audio_s / max(summary.wall_s, 1e-9):.0f}x real time, {summary.errors} errors"
             )
             self.bar.update(self.task, completed=summary.done, info=info)
         elif time.monotonic() - self.last > 10:
             self.last = time.monotonic()
             logger.warning(
-                "batch: %d/%d files, %.2f h of audio, %.1f files/s, %d errors",
+                "batch: %d/%d units (files and spans of long files), %.2f h of audio, %.1f units/s, %d errors",
                 summary.done,
-                summary.files,
+                summary.units,
                 summary.audio_s / 3600,
                 summary.done / max(summary.wall_s, 1e-9),
                 summary.errors,
@@ -150,3 +168,28 @@ class _Reporter:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@app.command()
+def summarize(
+    table: Annotated[Path, typer.Argument(help="A table written by earmark batch (.parquet, .jsonl, .csv).")],
+    out: Annotated[Path, typer.Option(help="The summary CSV: site, date, hour, label, detections, max_score.")] = Path(
+        "summary.csv"
+    ),
+    plot: Annotated[Optional[Path], typer.Option(help="Also a heatmap PNG (label x hour of day).")] = None,
+) -> None:
+    """Detections per label, site and hour (UTC) of a batch table, as the run's threshold kept them."""
+    from ..batch.summary import read_table
+    from ..batch.summary import summarize as count_hours
+
+    _write(count_hours(read_table(table)), out, plot)
+
+
+def _write(counts, out: Path | None, plot: Path | None) -> None:
+    from ..batch.summary import plot_hours, write_summary
+
+    if out:
+        write_summary(counts, out)
+    if plot:
+        plot_hours(counts, plot)
+    typer.echo(f"earmark: {sum(c.detections for c in counts)} detections in {len(counts)} rows", err=True)

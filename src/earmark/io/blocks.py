@@ -4,15 +4,14 @@ libsndfile formats (WAV, RF64, FLAC, Ogg, MP3, AIFF...) are read with its own se
 others (m4a, aac, webm...) go through FFmpeg's libraries (torchcodec) a range at a time. Every check
 of the whole-file decoder holds: a header that claims more than the file holds, damaged data (raised
 as :class:`AudioError` where the damage is met, after the blocks before it), and a stream that ends
-short of its header's count. :func:`model_blocks` then downmixes and resamples with soxr's streaming
-resampler, whose output equals one-shot ``soxr.resample`` of the whole file sample for sample.
+short of its header's count. :func:`model_blocks` then downmixes and resamples block by block, with
+the samples the whole file resampled at once has (:mod:`earmark.io.resample`).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -223,41 +222,21 @@ def model_blocks(
     sample_rate: int,
     *,
     start: int = 0,
+    origin: int = 0,
     check: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Mono float32 blocks at ``sample_rate``, from native frame ``start``.
+    """Mono float32 blocks at ``sample_rate``, read from native frame ``start``, the first being output
+    sample ``origin`` (both from :func:`earmark.io.resample.piece_start`; 0 and 0: the whole file).
 
-    The channels are averaged, then soxr's streaming resampler (quality HQ, as ``Audio.resample``)
-    runs over the blocks; from frame 0 the output equals resampling the whole file at once. ``check``
-    sees each native block first (the sample-value checks) and may return it scaled."""
-    resampler = None
-    if sample_rate != stream.sample_rate:
-        import soxr
+    The channels are averaged, then resampled by :func:`earmark.io.resample.resample_blocks`: the
+    same samples as resampling the whole file at once. ``check`` sees each native block first (the
+    sample-value checks) and may return it scaled."""
+    from .resample import resample_blocks
 
-        resampler = soxr.ResampleStream(stream.sample_rate, sample_rate, 1, dtype="float32", quality="HQ")
-    previous: np.ndarray | None = None
-    for block in stream.blocks(start):
-        if check is not None:
-            block = check(block)
-        mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
-        if resampler is None:
-            yield np.ascontiguousarray(mono, dtype=np.float32)
-            continue
-        if previous is not None:  # one block behind, so the last one can be marked last
-            out = resampler.resample_chunk(previous, last=False)
-            if len(out):
-                yield out
-        previous = np.ascontiguousarray(mono, dtype=np.float32)
-    if resampler is not None and previous is not None:
-        out = resampler.resample_chunk(previous, last=True)
-        if len(out):
-            yield out
+    def mono() -> Iterator[np.ndarray]:
+        for block in stream.blocks(start):
+            if check is not None:
+                block = check(block)
+            yield block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
 
-
-def aligned_start(frame: int, native_rate: int, model_rate: int) -> tuple[int, int]:
-    """The native frame at or before ``frame`` whose time is also a whole model-rate sample, and that
-    sample: where a resampled read of part of a file starts on the whole file's sample grid."""
-    g = math.gcd(native_rate, model_rate)
-    step_in, step_out = native_rate // g, model_rate // g
-    k = frame // step_in
-    return k * step_in, k * step_out
+    yield from resample_blocks(mono(), stream.sample_rate, sample_rate, origin=origin)
