@@ -149,6 +149,12 @@ class Classifier(ABC):
         """The same model with other free-text labels; only zero-shot models have this."""
         raise fixed_labels(self.name)
 
+    def recording_options(self, info: Any) -> dict[str, Any]:
+        """:class:`ClassifyOptions` changes for one recording, from its
+        :class:`~earmark.io.recordings.RecordingInfo` (BirdNET: the species expected at its place
+        in its week); none by default."""
+        return {}
+
     def frame_scorers(self, *, hop_s: float = 0.1) -> list[FrameScorer]:
         """How to score this model on a live stream: by default the last ``stream_window_s``
         (or ``window_s``, or 1 s) classified every ``hop_s``; engines with a frame-by-frame front end
@@ -207,6 +213,7 @@ class Classifier(ABC):
         errors: str = "raise",
         on_segment: SegmentCallback | None = None,
         keep_timeline: bool = True,
+        recordings: Any = None,
         **changes: Any,
     ) -> Iterator[Prediction | Failure]:
         """Like :meth:`classify_many`, yielding each prediction as soon as its input is done.
@@ -215,7 +222,9 @@ class Classifier(ABC):
         ``errors="yield"`` yields a :class:`Failure` in its place and goes on, so one bad file never
         stops a run and no finished result is lost. ``on_segment(source, segment)`` gets each timeline
         segment as soon as it is closed (a long recording's timeline written as it is made); with
-        ``keep_timeline=False`` predictions do not hold their timelines (constant memory)."""
+        ``keep_timeline=False`` predictions do not hold their timelines (constant memory).
+        ``recordings`` (an :class:`earmark.io.recordings.Recordings`) tells the model when and where each
+        file was recorded (:meth:`recording_options`)."""
         if errors not in ("raise", "yield"):
             raise OptionError(f"errors={errors!r} is not allowed; use 'raise' or 'yield'")
         opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
@@ -228,7 +237,10 @@ class Classifier(ABC):
                 if errors == "raise":
                     raise _as_earmark_error(job, name) from job
                 job = _Job(name, 0, error=job)
-            job.fold, job.options = self._fold(opts, job, on_segment, keep_timeline), opts
+            job_opts = opts
+            if recordings is not None and job.error is None and job.source:
+                job_opts = opts.replace(**self.recording_options(recordings.info(_path_of(job))))
+            job.fold, job.options = self._fold(job_opts, job, on_segment, keep_timeline), job_opts
             pending.append(job)
             try:
                 for span, clip in job.windows:
@@ -387,6 +399,10 @@ class Classifier(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
+
+
+def _path_of(job: _Job) -> str:
+    return job.span.path if job.span is not None else str(job.source)
 
 
 def _file_path(source: Any) -> str | None:

@@ -176,3 +176,40 @@ def test_batch_runs_birdnet_with_its_options_and_defaults(tmp_path):
     assert any(r["label"] == "Red Junglefowl" and r["code"] == "Gallus gallus" for r in files)
     again = runner.invoke(app, [*args[:-1], "10"])  # another place: the journal refuses to mix
     assert again.exit_code == 2 and "other settings" in again.output
+
+
+def _tagged(tmp_path, name, lat, lon, when):
+    """A rooster clip as a WAV with GUANO metadata: where and when it was recorded."""
+    import soundfile as sf
+
+    guano = pytest.importorskip("guano")
+    samples, rate = sf.read(esc10("009 - Rooster")[4], dtype="float32")
+    path = tmp_path / name
+    sf.write(path, samples, rate, subtype="PCM_16")
+    meta = guano.GuanoFile(str(path))
+    meta["Timestamp"] = when
+    meta["Loc Position"] = (lat, lon)
+    meta.write()
+    return path
+
+
+def test_the_species_filter_follows_each_recordings_place_and_week(tmp_path):
+    """No --lat/--lon: each file's own GUANO place and date choose BirdNET's species (Berlin in May:
+    no junglefowl; central India: junglefowl); a per-run place overrides the files'."""
+    from datetime import datetime, timezone
+
+    may = datetime(2024, 5, 20, 6, 0, tzinfo=timezone.utc)
+    berlin = _tagged(tmp_path, "berlin.wav", 52.5, 13.4, may)
+    india = _tagged(tmp_path, "india.wav", 22.0, 79.0, may)
+    out = tmp_path / "t.csv"
+    done = runner.invoke(app, ["batch", str(berlin), str(india), "-m", "birdnet", "--out", str(out), "-k", "50"])
+    assert done.exit_code == 0, done.output
+    rows = list(__import__("csv").DictReader(out.open()))
+    codes = {p: {r["code"] for r in rows if r["path"] == str(p) and r["code"]} for p in (berlin, india)}
+    assert "Gallus gallus" not in codes[berlin] and "Gallus gallus" in codes[india]
+    expected = set(earmark.load("birdnet").for_location(52.5, 13.4, 19).label_codes)  # 20 May: week 19
+    assert codes[berlin] <= expected
+    placed = runner.invoke(app, ["classify", str(berlin), "-m", "birdnet", "--lat", "22", "--lon", "79", "--json"])
+    assert placed.exit_code == 0 and json.loads(placed.stdout)[0]["code"] == "Gallus gallus"
+    own = runner.invoke(app, ["classify", str(berlin), "-m", "birdnet", "-k", "50", "--json"])
+    assert own.exit_code == 0 and "Gallus gallus" not in {s.get("code") for s in json.loads(own.stdout)}

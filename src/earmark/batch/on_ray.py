@@ -24,6 +24,7 @@ class _Classifier:
         set_torch_threads(threads)
         self.options = options
         self.classifier = options.load_model(threads=threads)
+        self.recordings = options.recordings_info(quiet=True)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import json

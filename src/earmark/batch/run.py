@@ -110,6 +110,11 @@ class BatchOptions:
             "span_s": self.span_s,
         }
 
+    def recordings_info(self, *, quiet: bool = False) -> Recordings:
+        """When and where each file was recorded (its metadata, name, and the recordings CSV); the
+        driver says what each file lacks, workers (``quiet``) do not say it again."""
+        return Recordings(self.recordings, tz=self.timezone, quiet=quiet)
+
     def load_model(self, threads: int | None = None) -> Any:
         """The model as one worker runs it, with ``threads`` CPU threads."""
         from ..registry import load
@@ -163,7 +168,7 @@ def run_batch(
         raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks
     number = len(shards)
-    recordings = Recordings(options.recordings, tz=options.timezone)
+    recordings = options.recordings_info()
     try:
         for chunk, rows in runner(chunks, options):
             rows = with_when_and_where(rows, recordings)
@@ -249,8 +254,9 @@ def _local_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[t
         return
     set_torch_threads(options.threads)
     classifier = options.load_model(threads=options.threads)
+    recordings = options.recordings_info(quiet=True)
     for chunk in chunks:
-        yield chunk, classify_chunk(classifier, chunk, options.options_for(classifier))
+        yield chunk, classify_chunk(classifier, chunk, options.options_for(classifier), recordings)
 
 
 def _process_chunks(chunks: list[list[Item]], options: BatchOptions) -> Iterator[tuple[list[Item], list[dict]]]:

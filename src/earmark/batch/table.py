@@ -80,11 +80,13 @@ def rows_of(key: str, result: Prediction | Failure) -> list[dict[str, Any]]:
     return rows
 
 
-def classify_chunk(classifier: Any, items: Sequence[Any], options: Any) -> list[dict[str, Any]]:
+def classify_chunk(classifier: Any, items: Sequence[Any], options: Any, recordings: Any = None) -> list[dict[str, Any]]:
     """The shard lines of a chunk of units: table rows of whole inputs (a bad input is an error row,
     never a stop); for spans of long files, their folds (joined when the table is written) and once
-    the model's labels and options, which the join needs."""
-    results = classifier.classify_many([i.audio_source for i in items], options, errors="yield")
+    the model's labels and options, which the join needs. ``recordings`` tells the model when and
+    where each file was made (BirdNET's species filter per recording)."""
+    sources = [i.audio_source for i in items]
+    results = classifier.classify_many(sources, options, errors="yield", recordings=recordings)
     out: list[dict[str, Any]] = []
     for item, result in zip(items, results):
         if item.span is None:
@@ -95,7 +97,8 @@ def classify_chunk(classifier: Any, items: Sequence[Any], options: Any) -> list[
         if isinstance(result, Failure):
             out.append({"span": item.unit, "path": item.key, "error": result.error})
         else:
-            out.append({"span": item.unit, "path": item.key, "result": result.to_dict()})
+            changes = classifier.recording_options(recordings.info(item.key)) if recordings else {}
+            out.append({"span": item.unit, "path": item.key, "result": result.to_dict(), "changes": changes})
     return out
 
 
@@ -119,7 +122,7 @@ def joined_rows(key: str, lines: list[dict[str, Any]], card: dict[str, Any] | No
     failed = [line for line in lines if "error" in line]
     if failed or card is None:
         return [_row(key, "file", None, None, None, None, None, None, failed[0]["error"] if failed else "no spans")]
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in card["options"].items()}
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in (card["options"] | lines[0]["changes"]).items()}
     codes = None if card["codes"] is None else tuple(card["codes"])
     results = [SpanResult.from_dict(line["result"]) for line in lines]
     prediction = join_spans(results, tuple(card["labels"]), codes, ClassifyOptions(**fields), card["sample_rate"])

@@ -25,12 +25,14 @@ def _start(options: Any, threads: int) -> None:
     set_torch_threads(threads)
     _state["options"] = options
     _state["classifier"] = options.load_model(threads=threads)
+    _state["recordings"] = options.recordings_info(quiet=True)
 
 
 def _classify(chunk: list[Item]) -> list[dict[str, Any]]:
     from .table import classify_chunk
 
-    return classify_chunk(_state["classifier"], chunk, _state["options"].options_for(_state["classifier"]))
+    classifier = _state["classifier"]
+    return classify_chunk(classifier, chunk, _state["options"].options_for(classifier), _state["recordings"])
 
 
 def process_chunks(chunks: list[list[Item]], options: Any) -> Iterator[tuple[list[Item], list[dict[str, Any]]]]:

@@ -10,6 +10,7 @@ import typer
 
 from ..errors import OptionError
 from ..options import LoadOptions, split_labels
+from ..io.recordings import Recordings
 from ..results import TIMELINE_SUFFIXES, Failure, TimelineWriter
 from .app import app, fail
 from .options import (
@@ -96,6 +97,7 @@ def _print_results(classifier: Any, sources: list[str], options: Any, as_json, a
         errors="raise" if single else "yield",
         on_segment=None if writer is None else (lambda source, segment: writer.write(segment)),
         keep_timeline=writer is None,
+        recordings=Recordings(quiet=True),  # each file's own time and place (BirdNET's species filter)
     )
     with Progress(len(sources), enabled=not single) as advance, writer or contextlib.nullcontext():
         if as_csv:

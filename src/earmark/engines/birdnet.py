@@ -91,6 +91,8 @@ class BirdNETClassifier(Classifier):
         self.threads = threads or os.cpu_count() or 1
         self.interpreter = tflite_interpreter(self.path, threads=self.threads)
         self.embedder = None  # made on first use: an interpreter that keeps the embedding layer readable
+        self.sf_thresh: float | None = None  # set: the species filter is chosen per recording
+        self.place: tuple[float, float] | None = None
         entries = model_file("labels").read_text(encoding="utf-8").splitlines()
         names = [entry.partition("_") for entry in entries]
         self.keep = np.arange(len(entries)) if keep is None else np.asarray(keep)
@@ -163,6 +165,32 @@ class BirdNETClassifier(Classifier):
             raise OptionError(f"none of the {len(wanted)} species given is a BirdNET V2.4 class")
         return self._narrowed(np.asarray(keep))
 
+    def per_recording(
+        self, *, lat: float | None = None, lon: float | None = None, sf_thresh: float = SF_THRESH
+    ) -> BirdNETClassifier:
+        """The same model with BirdNET's species filter chosen per recording: the week from each
+        recording's date, the place from ``lat``/``lon`` or else the recording's own location
+        (GUANO, a recordings CSV); a recording with neither keeps every species."""
+        clone = self._narrowed(self.keep)
+        clone.place, clone.sf_thresh = (None if lat is None else (lat, lon)), sf_thresh
+        return clone
+
+    def recording_options(self, info: Any) -> dict[str, Any]:
+        """For one recording (its :class:`~earmark.io.recordings.RecordingInfo`): ``include`` = the
+        species BirdNET expects there that week, when the model filters per recording."""
+        if getattr(self, "sf_thresh", None) is None:
+            return {}
+        lat, lon = self.place or (info.lat, info.lon)
+        if lat is None or lon is None:
+            return {}
+        week = info.week or -1
+        key = (round(lat, 4), round(lon, 4), week)
+        cache = self.__dict__.setdefault("_species", {})
+        if key not in cache:
+            expected = species_for_location(lat, lon, week) >= self.sf_thresh
+            cache[key] = tuple(label for i, label in zip(self.keep, self._labels) if expected[i])
+        return {"include": cache[key]}
+
     def for_location(self, lat: float, lon: float, week: int = -1, sf_thresh: float = SF_THRESH) -> BirdNETClassifier:
         """The same model scoring only the species BirdNET's metadata model expects at ``lat``/``lon``
         in ``week`` (1-48, four per month; -1: all year)."""
@@ -175,6 +203,8 @@ class BirdNETClassifier(Classifier):
         clone.keep = keep
         clone._labels = tuple(self.all_labels[i] for i in keep)
         clone.label_codes = tuple(self.all_codes[i] for i in keep)
+        clone.sf_thresh, clone.place = None, None  # narrowed once: no per-recording filter
+        clone.__dict__.pop("_species", None)
         return clone
 
 
@@ -219,13 +249,16 @@ def load(ref: str, options: LoadOptions) -> Classifier:
         raise OptionError("BirdNET's location filter needs both lat and lon")
     if all(located) and extra.get("species_list"):
         raise OptionError("use lat/lon/week or species_list for BirdNET's species filter, not both")
-    if all(located):
-        model = model.for_location(
-            extra["lat"], extra["lon"], extra.get("week", -1) or -1, extra.get("sf_thresh", SF_THRESH)
-        )
-    elif extra.get("species_list"):
+    threshold = extra.get("sf_thresh", SF_THRESH)
+    if extra.get("species_list"):
         path = Path(extra["species_list"]).expanduser()
         if not path.is_file():
             raise OptionError(f"species_list={str(path)!r}: no such file (one species per line)")
-        model = model.with_species(path.read_text(encoding="utf-8").splitlines())
-    return model
+        return model.with_species(path.read_text(encoding="utf-8").splitlines())
+    if all(located) and extra.get("week") is not None:  # place and week for the whole run
+        return model.for_location(extra["lat"], extra["lon"], extra["week"] or -1, threshold)
+    if all(located):  # the place for the run, each recording's own week
+        return model.per_recording(lat=extra["lat"], lon=extra["lon"], sf_thresh=threshold)
+    if extra.get("week") is not None:
+        raise OptionError("BirdNET's week needs lat and lon (without them, each recording's own place is used)")
+    return model.per_recording(sf_thresh=threshold)  # each recording's own place and week, where known

@@ -69,9 +69,9 @@ class Recordings:
     """Each file's :class:`RecordingInfo`, read once, with a recordings CSV over it; a file's note
     (an assumption or a lack) is logged once."""
 
-    def __init__(self, csv_path: str | Path | None = None, *, tz: str = "UTC") -> None:
+    def __init__(self, csv_path: str | Path | None = None, *, tz: str = "UTC", quiet: bool = False) -> None:
         self.rows = read_recordings_csv(csv_path) if csv_path else {}
-        self.tz = tz
+        self.tz, self.quiet = tz, quiet
         self._known: dict[str, RecordingInfo] = {}
         _aware(datetime(2000, 1, 1), tz, "check")  # an unknown time zone fails before any work
 
@@ -79,7 +79,7 @@ class Recordings:
         if path not in self._known:
             local = Path(path)
             info = with_csv(recording_info(local, tz=self.tz) if local.exists() else RecordingInfo(path), self.rows)
-            if info.note and info.source != "csv":
+            if info.note and info.source != "csv" and not self.quiet:
                 logger.warning("%s", info.note)
             self._known[path] = info
         return self._known[path]
