@@ -9,8 +9,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import OptionError
-from ..options import LoadOptions, split_labels
 from ..io.recordings import Recordings
+from ..options import LoadOptions, split_labels
 from ..results import TIMELINE_SUFFIXES, Failure, TimelineWriter
 from .app import app, fail
 from .options import (
