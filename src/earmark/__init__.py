@@ -15,7 +15,7 @@ from .errors import AudioError, EarmarkError, LabelError, MissingExtraError, Mod
 from .io.decode import load_audio
 from .options import ClassifyOptions, LoadOptions
 from .registry import ModelRef, load, parse_ref
-from .results import Failure, Prediction, Score, Segment, Timeline
+from .results import Failure, Prediction, Score, Segment, Timeline, TimelineWriter
 from .tasks import TASKS
 
 __version__ = "0.2.0"
@@ -38,6 +38,7 @@ __all__ = [
     "Score",
     "Segment",
     "Timeline",
+    "TimelineWriter",
     "load",
     "load_audio",
     "parse_ref",

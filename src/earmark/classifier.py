@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from .io.decode import AudioInput, load_audio
 from .io.readahead import prefetch, read_ahead
 from .io.resample import piece_start
 from .io.urls import is_url
+from .jobs import Batcher, Job
 from .options import ClassifyOptions
 from .results import Failure, Prediction, Score, Segment, Timeline
 from .scoring import activate, nothing_heard, ranker, resolve_labels, restrict_logits
@@ -46,7 +46,7 @@ SegmentCallback = Callable[["str | None", Segment], None]
 # decoded whole in a read-ahead thread (the same blocks, the same windows).
 STREAM_ABOVE_S = 120.0
 # Windows of a streamed file decoded ahead of the model, in a background thread.
-PREFETCH_WINDOWS = 64
+PREFETCH_WINDOWS = 16
 # Models that take any length (wav2vec2, HuBERT...) still cost O(n^2) in attention:
 # longer inputs are classified in windows of this length unless window_s says otherwise.
 LONG_AUDIO_WINDOW_S = 30.0
@@ -55,39 +55,6 @@ LONG_AUDIO_WINDOW_S = 30.0
 # Shorter clips (and windows) are zero-padded to this: every engine's front end needs a few frames
 # (an AST filterbank or a wav2vec2 convolution stack fails on 5 ms of audio).
 MIN_CLIP_S = 0.025
-
-
-@dataclass
-class _Job:
-    """One input on its way through the model: its windows (a list, or a stream from its file), the
-    logits that came back (length buckets may return them out of order), and the fold they go into in
-    order, so a recording of any length holds only a batch of windows and running sums."""
-
-    source: str | None
-    sample_rate: int
-    windows: Iterator[tuple[tuple[int, int], np.ndarray]] = field(default_factory=lambda: iter(()))
-    num_samples: int | None = None
-    fold: Fold | None = None
-    options: ClassifyOptions = ClassifyOptions()
-    span: SpanInput | None = None
-    waiting: dict[int, tuple[tuple[int, int], int, np.ndarray | None]] = field(default_factory=dict)
-    """Windows sent to the model: their span, length and (once back) logits, by index."""
-    sent: int = 0
-    folded: int = 0
-    exhausted: bool = False
-    error: Exception | None = None
-    failed_clips: int = 0
-
-    @property
-    def done(self) -> bool:
-        return self.exhausted and self.folded == self.sent
-
-    @property
-    def duration_s(self) -> float:
-        return (self.num_samples or 0) / self.sample_rate if self.sample_rate else 0.0
-
-    def set_length(self, num_samples: int) -> None:
-        self.num_samples = num_samples
 
 
 class Classifier(ABC):
@@ -229,14 +196,14 @@ class Classifier(ABC):
             raise OptionError(f"errors={errors!r} is not allowed; use 'raise' or 'yield'")
         opts = resolve_labels((options or self.default_options).replace(**changes), self.labels, self.label_codes)
         total = len(sources) if isinstance(sources, Sized) else None
-        pending: list[_Job] = []
-        batcher = _Batcher(self, opts, errors)
+        pending: list[Job] = []
+        batcher = Batcher(self, opts, errors)
         finished = 0
         for name, job in read_ahead(sources, self._open, sample_rate, opts, workers=opts.readahead):
             if isinstance(job, Exception):
                 if errors == "raise":
                     raise _as_earmark_error(job, name) from job
-                job = _Job(name, 0, error=job)
+                job = Job(name, 0, error=job)
             job_opts = opts
             if recordings is not None and job.error is None and job.source:
                 job_opts = opts.replace(**self.recording_options(recordings.info(_path_of(job))))
@@ -264,7 +231,7 @@ class Classifier(ABC):
             if progress:
                 progress(finished, total)
 
-    def _open(self, source: AudioInput, sample_rate: int | None, opts: ClassifyOptions) -> _Job:
+    def _open(self, source: AudioInput, sample_rate: int | None, opts: ClassifyOptions) -> Job:
         """An input's job (in a read-ahead thread): a file longer than ``STREAM_ABOVE_S`` streams its
         windows from its blocks; anything else is decoded whole and cut by the same plan."""
         grid = self.grid(opts)
@@ -280,9 +247,9 @@ class Classifier(ABC):
             stream.close()
         audio = self._decode(source, sample_rate, opts)
         clips = self.clips(audio, opts)
-        return _Job(audio.source, audio.sample_rate, iter(clips), audio.num_samples)
+        return Job(audio.source, audio.sample_rate, iter(clips), audio.num_samples)
 
-    def _stream_job(self, stream: Any, grid: Grid, opts: ClassifyOptions, span: SpanInput | None = None) -> _Job:
+    def _stream_job(self, stream: Any, grid: Grid, opts: ClassifyOptions, span: SpanInput | None = None) -> Job:
         """A file's windows from its blocks; for a span, only its windows, read from a little before
         the first (on a sample of both rates, so the resampled samples fall on the whole file's grid)."""
         try:
@@ -290,7 +257,7 @@ class Classifier(ABC):
         except Exception:
             stream.close()
             raise
-        job = _Job(stream.source, self.sample_rate, span=span)
+        job = Job(stream.source, self.sample_rate, span=span)
         first, stop, frame, origin = 0, None, 0, 0
         if span is not None:
             first, stop = span.window_range(grid.hop, self.sample_rate)
@@ -311,7 +278,7 @@ class Classifier(ABC):
         """Score vector -> ranked labels under ``opts`` (top-k, filters, threshold, abstaining)."""
         return ranker(self.labels, self.label_codes, opts)
 
-    def _fold(self, opts: ClassifyOptions, job: _Job, on_segment: SegmentCallback | None, keep: bool) -> Fold:
+    def _fold(self, opts: ClassifyOptions, job: Job, on_segment: SegmentCallback | None, keep: bool) -> Fold:
         if job.span is not None:  # both ends open: its first and last runs may join its neighbours'
             return Fold(opts.pooling, self.ranker(opts), merge=opts.merge, keep=False, open_ends=True)
         emit = None if on_segment is None else (lambda segment: on_segment(job.source, segment))
@@ -344,7 +311,7 @@ class Classifier(ABC):
         n = audio.num_samples
         return [(span, extract(audio.samples, 0, extent, n)) for span, extent in self.plan(n, opts)]
 
-    def _run(self, batch: list[tuple[_Job, int, np.ndarray]], errors: str = "raise") -> None:
+    def _run(self, batch: list[tuple[Job, int, np.ndarray]], errors: str = "raise") -> None:
         shortest = round(MIN_CLIP_S * self.sample_rate)
         clips = [clip if len(clip) >= shortest else np.pad(clip, (0, shortest - len(clip))) for *_, clip in batch]
         try:
@@ -370,7 +337,7 @@ class Classifier(ABC):
         for job in {id(job): job for job, *_ in batch}.values():
             self._fold_ready(job)
 
-    def _fold_ready(self, job: _Job) -> None:
+    def _fold_ready(self, job: Job) -> None:
         """Fold the job's windows whose logits are back, in order, and let them go."""
         opts = job.options
         function = opts.function_to_apply or self.default_function or ("sigmoid" if self.multi_label else "softmax")
@@ -385,7 +352,7 @@ class Classifier(ABC):
                 job.waiting.pop(index)
                 job.folded += 1
 
-    def _finish(self, job: _Job, opts: ClassifyOptions) -> Prediction | SpanResult | Failure:
+    def _finish(self, job: Job, opts: ClassifyOptions) -> Prediction | SpanResult | Failure:
         if job.error is not None:
             return Failure.of(job.source, _as_earmark_error(job.error, job.source))
         pooled = job.fold.finish()
@@ -401,7 +368,7 @@ class Classifier(ABC):
         return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
 
 
-def _path_of(job: _Job) -> str:
+def _path_of(job: Job) -> str:
     return job.span.path if job.span is not None else str(job.source)
 
 
@@ -423,72 +390,3 @@ def _as_earmark_error(error: Exception, source: str | None) -> EarmarkError:
     wrapped = ModelError(f"{source}: could not be classified ({type(error).__name__}: {error})")
     wrapped.__cause__ = error
     return wrapped
-
-
-class _Batcher:
-    """Windows of all jobs into batches of ``batch_size`` (and at most ``batch_s`` of audio); for
-    models that batch equal lengths only, through length buckets."""
-
-    def __init__(self, classifier: Classifier, opts: ClassifyOptions, errors: str) -> None:
-        self.classifier, self.errors, self.size = classifier, errors, opts.batch_size
-        self.limit = round(opts.batch_s * classifier.sample_rate)
-        self.buckets = (
-            _Buckets(classifier, opts.batch_size, self.limit, errors) if classifier.equal_length_batches else None
-        )
-        self.batch: list[tuple[_Job, int, np.ndarray]] = []
-        self.frames = 0
-
-    def add(self, job: _Job, index: int, clip: np.ndarray) -> None:
-        if self.buckets is not None:
-            self.buckets.add(job, index, clip)
-            return
-        if self.batch and self.frames + len(clip) > self.limit:
-            self.run()
-        self.batch.append((job, index, clip))
-        self.frames += len(clip)
-        if len(self.batch) >= self.size:
-            self.run()
-
-    def run(self) -> None:
-        batch, self.batch, self.frames = self.batch, [], 0
-        if batch:
-            self.classifier._run(batch, self.errors)
-
-    def flush(self) -> None:
-        self.run()
-        if self.buckets is not None:
-            self.buckets.flush()
-
-
-class _Buckets:
-    """Length buckets for models that batch equal lengths only: a bucket runs when it holds a batch
-    (or ``batch_s`` of audio); when the window of held clips (4 batches) is full, the oldest bucket
-    runs part-full. Results still come out in input order (each job waits for all its clips)."""
-
-    WINDOW_BATCHES = 4
-
-    def __init__(self, classifier: Classifier, batch_size: int, limit: int, errors: str) -> None:
-        self.classifier, self.batch_size, self.limit, self.errors = classifier, batch_size, limit, errors
-        self.held: dict[int, list[tuple[_Job, int, np.ndarray]]] = {}
-        self.count = 0
-
-    def add(self, job: _Job, index: int, clip: np.ndarray) -> None:
-        bucket = self.held.setdefault(len(clip), [])
-        if bucket and (len(bucket) + 1) * len(clip) > self.limit:
-            self._run(len(clip))
-            bucket = self.held.setdefault(len(clip), [])
-        bucket.append((job, index, clip))
-        self.count += 1
-        if len(bucket) >= self.batch_size:
-            self._run(len(clip))
-        elif self.count >= self.WINDOW_BATCHES * self.batch_size:
-            self._run(next(iter(self.held)))  # the oldest bucket
-
-    def flush(self) -> None:
-        while self.held:
-            self._run(next(iter(self.held)))
-
-    def _run(self, length: int) -> None:
-        batch = self.held.pop(length)
-        self.count -= len(batch)
-        self.classifier._run(batch, self.errors)

@@ -111,3 +111,21 @@ def test_summary_counts_detections_per_site_and_hour(recordings, model_dir, tmp_
     assert header == "site,date,hour,label,detections,max_score" and len(lines) == len(counts)
     plot_hours(counts, tmp_path / "h.png")
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_batch_summary_and_plot_and_summarize(recordings, model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from earmark.cli import app
+
+    runner = CliRunner()
+    out, summary, plot = tmp_path / "t.parquet", tmp_path / "s.csv", tmp_path / "h.png"
+    args = ["batch", str(recordings), "-m", str(model_dir("ast")), "--out", str(out), "--window-s", "1"]
+    done = runner.invoke(app, [*args, "--summary", str(summary), "--plot", str(plot)])
+    assert done.exit_code == 0, done.output
+    assert summary.read_text().startswith("site,date,hour,label,detections,max_score\n")
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    again = runner.invoke(app, ["summarize", str(out), "--out", str(tmp_path / "s2.csv")])
+    assert again.exit_code == 0 and (tmp_path / "s2.csv").read_text() == summary.read_text()
+    bad = runner.invoke(app, ["summarize", str(tmp_path / "table.txt")])
+    assert bad.exit_code == 2 and "not a batch table" in bad.output

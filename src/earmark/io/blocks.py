@@ -10,8 +10,12 @@ the samples the whole file resampled at once has (:mod:`earmark.io.resample`).
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
+import os
+import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +31,68 @@ logger = logging.getLogger("earmark")
 BLOCK_FRAMES = 1 << 16
 WHOLE_READ_FRAMES = 1 << 18
 FFMPEG_BLOCK_S = 30.0
+
+
+# libsndfile's log for a WAV/AIFF/RF64 whose header claims more bytes than the file holds.
+_HEADER_SHORT = re.compile(r"^\s*(data|SSND|RIFF|FORM|Riff size) : (\d+) \(should be (\d+)\)", re.MULTILINE)
+# libsndfile's log for an Ogg stream (Vorbis, Opus) cut before its end (or mid-page).
+_OGG_CUT = ("File ended unexpectedly", "lacks an end-of-stream bit", "Junk after the last page")
+# Decoded frames may fall this far short of a header's count (MP3 encoder delay and padding).
+SHORT_TOLERANCE_S = 0.1
+_OS_ERRORS = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "too many levels of symbolic links (a symlink loop)",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.ENOTDIR: "a part of the path is not a directory",
+}
+# Streaming writers leave these placeholders in the header: not a truncation.
+_STREAMED_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF}
+
+
+def check_regular_file(text: str) -> None:
+    """Refuse anything but a non-empty regular file (a directory, a FIFO, a device, a loop) with an AudioError."""
+    try:
+        info = os.stat(text)
+    except OSError as e:
+        raise AudioError(f"{text}: {_OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)}") from e
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+        raise AudioError(f"{text}: not a regular file (a pipe, socket or device); pass an audio file")
+    if info.st_size == 0:
+        raise AudioError(f"{text}: the file is empty (0 bytes)")
+
+
+class _Bytes(io.BytesIO):
+    """A damaged file can make libsndfile seek before its start: stay put instead of raising inside
+    libsndfile's callback (which can only print the error), and let the decoder report the damage."""
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return super().seek(offset, whence)
+        except ValueError:
+            return self.tell()
+
+
+def _check_not_truncated(log: str, name: str) -> None:
+    for match in _HEADER_SHORT.finditer(log):
+        declared, present = int(match[2]), int(match[3])
+        if declared not in _STREAMED_SIZES and declared > present + 8:
+            raise AudioError(
+                f"{name}: the file is truncated (its header says {declared} bytes in {match[1]}, {present} are there)"
+            )
+    if any(marker in log for marker in _OGG_CUT):
+        raise AudioError(f"{name}: the file is truncated (the Ogg stream ends without its end marker)")
+
+
+def _first_line(error: Exception) -> str:
+    """The gist of a decoder error: its first line, without a C++ source location or a bug-report URL."""
+    lines = [ln.strip() for ln in str(error).strip().splitlines() if ln.strip() and "://" not in ln]
+    text = lines[0] if lines else type(error).__name__
+    text = re.sub(r"^.*\.cpp:\d+, ", "", text)
+    return re.sub(r"Error opening <[^>]*>: ", "", text)[:200]
 
 
 class _File(io.FileIO):
@@ -80,8 +146,6 @@ def open_stream(source: str | bytes, name: str | None = None) -> AudioStream:
     """Open a regular file (a path) or encoded bytes for block reading, with the same refusals as the
     whole-file decoder; ``name`` names bytes in messages."""
     import soundfile as sf
-
-    from .decode import _OS_ERRORS, _Bytes, _check_not_truncated, check_regular_file
 
     if isinstance(source, (bytes, bytearray)):
         name = name or "<bytes>"
@@ -159,8 +223,6 @@ def _has_ffmpeg() -> bool:
 
 
 def _open_ffmpeg(source: str | bytes, name: str, why: Exception) -> AudioStream:
-    from .decode import _first_line
-
     try:
         from torchcodec.decoders import AudioDecoder
     except (ImportError, OSError, RuntimeError) as e:
@@ -184,8 +246,6 @@ def _open_ffmpeg(source: str | bytes, name: str, why: Exception) -> AudioStream:
 
 
 def _ffmpeg_blocks(stream: AudioStream, start: int) -> Iterator[np.ndarray]:
-    from .decode import _first_line
-
     t, read = start / stream.sample_rate, 0
     end = stream.duration_s
     while end is None or t < end:
@@ -206,8 +266,6 @@ def _ffmpeg_blocks(stream: AudioStream, start: int) -> Iterator[np.ndarray]:
 def _check_length(stream: AudioStream, start: int, read: int) -> None:
     """No samples, or far fewer than the header promises: an AudioError (MP3 encoders' delay and
     padding make a small shortfall normal)."""
-    from .decode import SHORT_TOLERANCE_S
-
     if start == 0 and read == 0:
         raise AudioError(f"{stream.source}: decoding gave no samples (a truncated or empty file?)")
     declared, rate = stream.declared_frames, stream.sample_rate

@@ -7,12 +7,8 @@ webm...) go to FFmpeg's libraries through torchcodec when it is installed.
 
 from __future__ import annotations
 
-import errno
-import io
 import logging
 import os
-import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +17,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import AudioError, OptionError
+from .blocks import open_stream, read_all
 from .urls import UrlPolicy, fetch_url, is_url
 
 __all__ = ["AUDIO_SUFFIXES", "AudioInput", "audio_files", "expand_sources", "load_audio"]
@@ -52,22 +49,6 @@ AUDIO_SUFFIXES = frozenset(
         ".wma",
     }
 )
-# libsndfile's log for a WAV/AIFF/RF64 whose header claims more bytes than the file holds.
-_HEADER_SHORT = re.compile(r"^\s*(data|SSND|RIFF|FORM|Riff size) : (\d+) \(should be (\d+)\)", re.MULTILINE)
-# libsndfile's log for an Ogg stream (Vorbis, Opus) cut before its end (or mid-page).
-_OGG_CUT = ("File ended unexpectedly", "lacks an end-of-stream bit", "Junk after the last page")
-# Decoded frames may fall this far short of a header's count (MP3 encoder delay and padding).
-SHORT_TOLERANCE_S = 0.1
-_OS_ERRORS = {
-    errno.ENOENT: "no such file",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ELOOP: "too many levels of symbolic links (a symlink loop)",
-    errno.ENAMETOOLONG: "the file name is too long",
-    errno.ENOTDIR: "a part of the path is not a directory",
-}
-# Streaming writers leave these placeholders in the header: not a truncation.
-_STREAMED_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF}
 
 
 def load_audio(source: AudioInput, *, sample_rate: int | None = None, url_policy: UrlPolicy | None = None) -> Audio:
@@ -114,69 +95,21 @@ def _load_path_or_url(text: str, url_policy: UrlPolicy | None = None) -> Audio:
     return decode_path(text)
 
 
-def check_regular_file(text: str) -> None:
-    """Refuse anything but a non-empty regular file (a directory, a FIFO, a device, a loop) with an AudioError."""
-    try:
-        info = os.stat(text)
-    except OSError as e:
-        raise AudioError(f"{text}: {_OS_ERRORS.get(e.errno, e.strerror or type(e).__name__)}") from e
-    if stat.S_ISDIR(info.st_mode):
-        raise AudioError(f"{text}: is a directory; pass audio files (the CLI expands directories)")
-    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-        raise AudioError(f"{text}: not a regular file (a pipe, socket or device); pass an audio file")
-    if info.st_size == 0:
-        raise AudioError(f"{text}: the file is empty (0 bytes)")
-
-
 def decode_bytes(data: bytes, name: str) -> Audio:
     """Decode an encoded audio file held in memory."""
-    from .blocks import open_stream
 
     return _decoded(open_stream(data, name))
 
 
 def decode_path(path: str) -> Audio:
     """Decode a file, read in blocks (never the whole encoded file in memory as well)."""
-    from .blocks import open_stream
 
     return _decoded(open_stream(path))
 
 
 def _decoded(stream: Any) -> Audio:
-    from .blocks import read_all
-
     samples, rate, name = read_all(stream), stream.sample_rate, stream.source
     return Audio(samples.T, rate, name)
-
-
-class _Bytes(io.BytesIO):
-    """A damaged file can make libsndfile seek before its start: stay put instead of raising inside
-    libsndfile's callback (which can only print the error), and let the decoder report the damage."""
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        try:
-            return super().seek(offset, whence)
-        except ValueError:
-            return self.tell()
-
-
-def _check_not_truncated(log: str, name: str) -> None:
-    for match in _HEADER_SHORT.finditer(log):
-        declared, present = int(match[2]), int(match[3])
-        if declared not in _STREAMED_SIZES and declared > present + 8:
-            raise AudioError(
-                f"{name}: the file is truncated (its header says {declared} bytes in {match[1]}, {present} are there)"
-            )
-    if any(marker in log for marker in _OGG_CUT):
-        raise AudioError(f"{name}: the file is truncated (the Ogg stream ends without its end marker)")
-
-
-def _first_line(error: Exception) -> str:
-    """The gist of a decoder error: its first line, without a C++ source location or a bug-report URL."""
-    lines = [ln.strip() for ln in str(error).strip().splitlines() if ln.strip() and "://" not in ln]
-    text = lines[0] if lines else type(error).__name__
-    text = re.sub(r"^.*\.cpp:\d+, ", "", text)
-    return re.sub(r"Error opening <[^>]*>: ", "", text)[:200]
 
 
 def _from_decoder(decoder: Any, name: str) -> Audio:
