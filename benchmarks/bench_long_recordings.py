@@ -167,23 +167,29 @@ def _rss_line(name: str, seconds: float, now: dict, before: dict | None) -> str:
 def workers(args: argparse.Namespace) -> None:
     path = recording(args.hours * 3600)
     model = "birdnet" if args.model == "birdnet" else str(ast_architecture())
-    times: dict[int, list[float]] = {1: [], 2: []}
+    counts = [int(n) for n in args.workers.split(",")]
+    times: dict[int, list[float]] = {n: [] for n in counts}
     for _ in range(args.runs):
-        for n in (1, 2):
+        for n in counts:
             with tempfile.TemporaryDirectory() as tmp:
                 command = earmark_command(sys.executable, "batch", str(path), "-m", model, "--out", f"{tmp}/t.parquet")
                 command += ["--workers", str(n), "--span-s", str(args.span_s), "--chunk", "1"]
+                command += ["--threads", str(args.threads)] if args.threads else []
                 result = measure(command)
                 if "error" in result:
                     raise SystemExit(f"workers={n}: {result['error']}")
                 times[n].append(result["wall_s"])
                 print(f"workers={n}: {result['wall_s']:.1f} s, peak {result['peak_mb']:.0f} MB", flush=True)
-    one, two = statistics.median(times[1]), statistics.median(times[2])
-    print(
-        f"{args.model}, one {args.hours:g} h file in spans of {args.span_s:g} s: 1 worker {one:.1f} s "
-        f"({args.hours * 3600 / one:.0f}x real time), 2 workers {two:.1f} s ({args.hours * 3600 / two:.0f}x); "
-        f"speed-up {one / two:.2f}x (medians of {args.runs})"
-    )
+    threads = f"{args.threads} thread(s) per worker" if args.threads else "the cores divided among the workers"
+    for n in counts:
+        wall = statistics.median(times[n])
+        print(
+            f"{args.model}, one {args.hours:g} h file in spans of {args.span_s:g} s, {threads}: {n} worker(s) "
+            f"{wall:.1f} s ({args.hours * 3600 / wall:.0f}x real time; medians of {args.runs})"
+        )
+    if len(counts) > 1:
+        ratio = statistics.median(times[counts[0]]) / statistics.median(times[counts[-1]])
+        print(f"speed-up {counts[-1]} vs {counts[0]} workers: {ratio:.2f}x")
 
 
 BIRDNETLIB = r"""
@@ -245,6 +251,8 @@ def main() -> None:
     two.add_argument("--model", choices=("birdnet", "ast"), default="birdnet")
     two.add_argument("--span-s", type=float, default=300.0)
     two.add_argument("--runs", type=int, default=1)
+    two.add_argument("--workers", default="1,2", help="worker counts to time")
+    two.add_argument("--threads", type=int, default=None, help="threads per worker (default: cores / workers)")
     three = sub.add_parser("birdnetlib")
     three.add_argument("--hours", type=float, default=1.0)
     three.add_argument("--runs", type=int, default=1)

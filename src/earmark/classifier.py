@@ -250,8 +250,8 @@ class Classifier(ABC):
         return Job(audio.source, audio.sample_rate, iter(clips), audio.num_samples)
 
     def _stream_job(self, stream: Any, grid: Grid, opts: ClassifyOptions, span: SpanInput | None = None) -> Job:
-        """A file's windows from its blocks; for a span, only its windows, read from a little before
-        the first (on a sample of both rates, so the resampled samples fall on the whole file's grid)."""
+        """A file's windows from its blocks; for a span, only its windows, read from the start of the
+        resampling piece that holds the first (so its samples are the whole file's)."""
         try:
             check = block_checker(stream, opts)
         except Exception:
