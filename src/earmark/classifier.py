@@ -24,7 +24,7 @@ from .errors import EarmarkError, ModelError, OptionError, fixed_labels
 from .fold import Fold
 from .frames import FrameScorer, SlidingWindowScorer
 from .io.blocks import model_blocks, open_stream
-from .io.decode import AudioInput, load_audio
+from .io.decode import AudioInput, decode_stream, load_audio
 from .io.readahead import prefetch, read_ahead
 from .io.resample import piece_start
 from .io.urls import is_url
@@ -244,8 +244,9 @@ class Classifier(ABC):
             stream = open_stream(path)
             if stream.duration_s is None or stream.duration_s > STREAM_ABOVE_S:
                 return self._stream_job(stream, grid, opts)
-            stream.close()
-        audio = self._decode(source, sample_rate, opts)
+            audio = self.prepare(check_audio(decode_stream(stream), opts))  # short: whole, from the open stream
+        else:
+            audio = self._decode(source, sample_rate, opts)
         clips = self.clips(audio, opts)
         return Job(audio.source, audio.sample_rate, iter(clips), audio.num_samples)
 

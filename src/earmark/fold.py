@@ -18,7 +18,7 @@ import numpy as np
 
 from .results import Score, Segment
 
-__all__ = ["Fold", "FoldState", "Run", "join"]
+__all__ = ["Fold", "FoldState", "Pool", "Run", "join"]
 
 Ranked = Callable[[np.ndarray], tuple[Score, ...]]
 
@@ -52,7 +52,7 @@ class Run:
 
 
 @dataclass
-class _Pool:
+class Pool:
     """Running pooling state: sum (mean), max, or confidence x length weighted sum (vote)."""
 
     how: str
@@ -73,7 +73,7 @@ class _Pool:
             scores = w * scores
         self.total = scores.copy() if self.total is None else self.total + scores
 
-    def merge(self, other: _Pool) -> None:
+    def merge(self, other: Pool) -> None:
         if other.total is None:
             return
         if self.total is None:
@@ -107,7 +107,7 @@ class _Pool:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> _Pool:
+    def from_dict(cls, d: dict[str, Any]) -> Pool:
         unpack = lambda v: None if v is None else _unpack(v)  # noqa: E731
         return cls(d["how"], d["count"], unpack(d["total"]), d["weight"], unpack(d["plain"]))
 
@@ -117,7 +117,7 @@ class FoldState:
     """One span's fold, open at both ends: its pooling sums, its first run, the segments it closed,
     and its last run (None when the span is one run)."""
 
-    pool: _Pool
+    pool: Pool
     head: Run | None = None
     segments: list[Segment] = field(default_factory=list)
     tail: Run | None = None
@@ -140,7 +140,7 @@ class FoldState:
             )
 
         return cls(
-            _Pool.from_dict(d["pool"]),
+            Pool.from_dict(d["pool"]),
             d["head"] and Run.from_dict(d["head"]),
             [segment(s) for s in d["segments"]],
             d["tail"] and Run.from_dict(d["tail"]),
@@ -167,7 +167,7 @@ class Fold:
         open_ends: bool = False,
     ) -> None:
         self.ranked, self.merge, self.on_segment, self.keep = ranked, merge, on_segment, keep
-        self.state = FoldState(_Pool(pooling))
+        self.state = FoldState(Pool(pooling))
         self.open_ends = open_ends
         self.run: Run | None = None
         self.kept: list[Segment] = []
@@ -180,14 +180,13 @@ class Fold:
         self.state.end_s = end_s
         ranked = self.ranked(scores)
         top = ranked[0].label if ranked else None
+        window = Run(top, start_s, end_s, scores.copy(), 1)
         if self.run is not None and self.merge and top == self.run.label:
-            self.run.end_s = end_s
-            self.run.total = self.run.total + scores
-            self.run.count += 1
+            self.run.absorb(window)
             return
         if self.run is not None:
             self._close(self.run)
-        self.run = Run(top, start_s, end_s, scores.copy(), 1)
+        self.run = window
 
     def _close(self, run: Run) -> None:
         if self.open_ends and self.state.head is None:
@@ -226,7 +225,7 @@ def join(
     states: Iterable[FoldState], ranked: Ranked, *, merge: bool, pooling: str
 ) -> tuple[np.ndarray | None, list[Segment]]:
     """The pooled scores and segments of consecutive spans' folds, as one fold over all their windows."""
-    pool = _Pool(pooling)
+    pool = Pool(pooling)
     out: list[Segment] = []
     pending: Run | None = None
     for state in states:

@@ -125,13 +125,12 @@ def pool(scores: np.ndarray, how: str, lengths: np.ndarray | None = None) -> np.
     ``vote`` is a weighted mean: each window counts by its confidence (its best score)
     times its length, so short or unsure windows sway the answer less.
     """
-    if how == "max":
-        return scores.max(axis=0)
-    if how == "vote":
-        weights = scores.max(axis=1) * (np.ones(len(scores)) if lengths is None else lengths)
-        if weights.sum() > 0:
-            return (weights[:, None] * scores).sum(axis=0) / weights.sum()
-    return scores.mean(axis=0)
+    from .fold import Pool  # one pooling, whether the windows are held or folded as they come
+
+    running = Pool(how)
+    for i, row in enumerate(np.asarray(scores, dtype=np.float64)):
+        running.add(row, 1 if lengths is None else lengths[i])
+    return running.result()
 
 
 def merge_runs(

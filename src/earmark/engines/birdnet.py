@@ -93,6 +93,7 @@ class BirdNETClassifier(Classifier):
         self.embedder = None  # made on first use: an interpreter that keeps the embedding layer readable
         self.sf_thresh: float | None = None  # set: the species filter is chosen per recording
         self.place: tuple[float, float] | None = None
+        self._species: dict[tuple[float, float, int], tuple[str, ...]] = {}  # per place and week
         entries = model_file("labels").read_text(encoding="utf-8").splitlines()
         names = [entry.partition("_") for entry in entries]
         self.keep = np.arange(len(entries)) if keep is None else np.asarray(keep)
@@ -178,18 +179,17 @@ class BirdNETClassifier(Classifier):
     def recording_options(self, info: Any) -> dict[str, Any]:
         """For one recording (its :class:`~earmark.io.recordings.RecordingInfo`): ``include`` = the
         species BirdNET expects there that week, when the model filters per recording."""
-        if getattr(self, "sf_thresh", None) is None:
+        if self.sf_thresh is None:
             return {}
         lat, lon = self.place or (info.lat, info.lon)
         if lat is None or lon is None:
             return {}
         week = info.week or -1
         key = (round(lat, 4), round(lon, 4), week)
-        cache = self.__dict__.setdefault("_species", {})
-        if key not in cache:
+        if key not in self._species:
             expected = species_for_location(lat, lon, week) >= self.sf_thresh
-            cache[key] = tuple(label for i, label in zip(self.keep, self._labels) if expected[i])
-        return {"include": cache[key]}
+            self._species[key] = tuple(label for i, label in zip(self.keep, self._labels) if expected[i])
+        return {"include": self._species[key]}
 
     def for_location(self, lat: float, lon: float, week: int = -1, sf_thresh: float = SF_THRESH) -> BirdNETClassifier:
         """The same model scoring only the species BirdNET's metadata model expects at ``lat``/``lon``
@@ -203,8 +203,7 @@ class BirdNETClassifier(Classifier):
         clone.keep = keep
         clone._labels = tuple(self.all_labels[i] for i in keep)
         clone.label_codes = tuple(self.all_codes[i] for i in keep)
-        clone.sf_thresh, clone.place = None, None  # narrowed once: no per-recording filter
-        clone.__dict__.pop("_species", None)
+        clone.sf_thresh, clone.place, clone._species = None, None, {}  # narrowed once: no per-recording filter
         return clone
 
 

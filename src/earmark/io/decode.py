@@ -98,16 +98,17 @@ def _load_path_or_url(text: str, url_policy: UrlPolicy | None = None) -> Audio:
 def decode_bytes(data: bytes, name: str) -> Audio:
     """Decode an encoded audio file held in memory."""
 
-    return _decoded(open_stream(data, name))
+    return decode_stream(open_stream(data, name))
 
 
 def decode_path(path: str) -> Audio:
     """Decode a file, read in blocks (never the whole encoded file in memory as well)."""
 
-    return _decoded(open_stream(path))
+    return decode_stream(open_stream(path))
 
 
-def _decoded(stream: Any) -> Audio:
+def decode_stream(stream: Any) -> Audio:
+    """An open :class:`~earmark.io.blocks.AudioStream` read whole (and closed)."""
     samples, rate, name = read_all(stream), stream.sample_rate, stream.source
     return Audio(samples.T, rate, name)
 
