@@ -31,6 +31,7 @@ from .whisper.lid import SAMPLE_RATE as WHISPER_RATE
 __all__ = ["ENCODERS", "Encoder", "FrameStream", "load_encoder", "stats_pool"]
 
 MIN_FRAMES = 100  # Whisper encoder input frames (1 s) at the least
+DEFAULT_WINDOW_S = 2.0
 
 
 def stats_pool(frames: np.ndarray) -> np.ndarray:
@@ -66,12 +67,24 @@ class Encoder:
     def embed(self, audio: Audio) -> np.ndarray:
         return stats_pool(self.frames(audio))
 
+    @property
+    def window_s(self) -> float:
+        """The window an index embeds by default: the encoder's own input length, at most 5 s."""
+        return DEFAULT_WINDOW_S
+
+    def window_stats(self, clips: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Each window's frames (samples at :attr:`sample_rate`) pooled: mean and standard deviation,
+        each ``(len(clips), D)``."""
+        pooled = [self.frames(Audio(clip, self.sample_rate)) for clip in clips]
+        return np.stack([f.mean(axis=0) for f in pooled]), np.stack([f.std(axis=0) for f in pooled])
+
 
 class OpenWakeWordEncoder(Encoder):
     name = "openwakeword"
     sample_rate = OPENWAKEWORD_RATE
+    window_s = 1.0  # a word
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         from .wakeword.openwakeword import OpenWakeWordFrontEnd
 
         self.front = OpenWakeWordFrontEnd()
@@ -93,13 +106,15 @@ class WhisperEncoder(Encoder):
     name = "whisper-base"
     sample_rate = WHISPER_RATE
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         import ctranslate2
         from transformers import WhisperFeatureExtractor
 
         from .whisper.weights import whisper_base_ct2
 
-        self.model = ctranslate2.models.Whisper(str(whisper_base_ct2()), device="cpu", compute_type="float32")
+        self.model = ctranslate2.models.Whisper(
+            str(whisper_base_ct2()), device="cpu", compute_type="float32", intra_threads=threads or 0
+        )
         self.storage = ctranslate2.StorageView
         self.features = WhisperFeatureExtractor(feature_size=80)
 
@@ -181,6 +196,13 @@ class TransformersEncoder(Encoder):
 
         return OnnxRunner(export_cached(self.name, config, compute_type, network, part="encoder"), threads=threads)
 
+    @property
+    def window_s(self) -> float:
+        """The extractor's fixed input length (CLAP 10 s, AST 10.24 s, Whisper 30 s) at most 5 s, else 2 s."""
+        from .extractors import fixed_window_s
+
+        return min(fixed_window_s(self.extractor) or DEFAULT_WINDOW_S, 5.0)
+
     def _features(self, clips: list[np.ndarray], tensors: str) -> Any:
         return self.extractor(clips, sampling_rate=self.sample_rate, return_tensors=tensors)
 
@@ -210,6 +232,20 @@ class WindowEncoder(Encoder):
         self.name, self.model, self.features = name, model, features
         self.sample_rate = model.sample_rate
 
+    @property
+    def window_s(self) -> float:
+        return float(self.model.window_s)
+
+    def window_stats(self, clips: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Windows of the model's own length (shorter ones zero-padded, as its plan pads a file's end)
+        run as one batch: one frame each, so the standard deviation is zero."""
+        size = round(self.window_s * self.sample_rate)
+        if any(len(c) > size for c in clips):
+            return super().window_stats(clips)
+        batch = [c if len(c) == size else np.pad(c, (0, size - len(c))) for c in clips]
+        mean = np.asarray(self.features(batch), np.float32)
+        return mean, np.zeros_like(mean)
+
     def frames(self, audio: Audio) -> np.ndarray:
         from ..options import ClassifyOptions
 
@@ -217,14 +253,14 @@ class WindowEncoder(Encoder):
         return np.asarray(self.features(clips), np.float32)
 
 
-def _birdnet() -> Encoder:
+def _birdnet(threads: int | None = None) -> Encoder:
     from .birdnet import BirdNETClassifier
 
-    model = BirdNETClassifier()
+    model = BirdNETClassifier(threads=threads)
     return WindowEncoder("birdnet", model, lambda clips: model.logits(clips, embeddings=True))
 
 
-def _musicnn() -> Encoder:
+def _musicnn(threads: int | None = None) -> Encoder:
     from .musicnn import MusicnnClassifier
 
     model = MusicnnClassifier("musicnn-mtt")
@@ -246,7 +282,7 @@ class JoinedEncoder(Encoder):
 
 
 # The built-in encoders by name; any other name is a transformers model (Hub id or folder).
-ENCODERS: dict[str, Callable[[], Encoder]] = {
+ENCODERS: dict[str, Callable[[int | None], Encoder]] = {
     OpenWakeWordEncoder.name: OpenWakeWordEncoder,
     WhisperEncoder.name: WhisperEncoder,
     "birdnet": _birdnet,
@@ -277,5 +313,5 @@ def load_encoder(
                 f"encoder {name!r} is built in and runs on its own runtime; engine={engine!r}, "
                 f"compute_type={compute_type!r} are only for transformers encoders (Hub ids or folders)"
             )
-        return ENCODERS[name]()
+        return ENCODERS[name](threads)
     return TransformersEncoder(name, revision=revision, **runtime)
