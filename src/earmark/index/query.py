@@ -40,7 +40,7 @@ class _Embedder:
     """The index's encoder, loaded on first use."""
 
     def __init__(self, index: Index) -> None:
-        self.index, self.encoder = index, None
+        self.index = index
 
     def clip(self, example: str) -> np.ndarray:
         from ..io.decode import load_audio
@@ -58,11 +58,7 @@ class _Embedder:
             if a >= audio.duration_s:
                 raise OptionError(f"example {example!r}: starts after the file's end ({audio.duration_s:.2f} s)")
             audio = audio.slice_s(a, min(b, audio.duration_s))
-        if self.encoder is None:
-            from ..engines.encoders import load_encoder
-
-            self.encoder = load_encoder(self.index.settings.encoder)
-        return query_windows(self.encoder, audio, self.index.settings)
+        return query_windows(self.index.encoder, audio, self.index.settings)
 
 
 def text_vector(index: Index, text: str, template: str = TEXT_TEMPLATE) -> np.ndarray:

@@ -95,6 +95,16 @@ class Index:
             raise OptionError(f"{meta}: unreadable index settings ({e})") from e
         self.db = _lancedb().connect(str(self.path))
         self._windows: Any = None
+        self._encoder: Any = None
+
+    @property
+    def encoder(self) -> Any:
+        """The index's encoder (loaded on first use, once), which embeds query clips."""
+        if self._encoder is None:
+            from ..engines.encoders import load_encoder
+
+            self._encoder = load_encoder(self.settings.encoder)
+        return self._encoder
 
     @classmethod
     def create(cls, path: str | os.PathLike, settings: IndexSettings) -> Index:
