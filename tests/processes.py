@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,3 +48,12 @@ def kill_when_grown(command: list[str], watched: Path, grown_by: int, timeout_s:
         time.sleep(0.005)
     process.wait(timeout=60)
     return killed
+
+
+def run_earmark(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``python -m earmark ARGS`` in a fresh process; with ``check``, a non-zero exit fails the test
+    with its stderr."""
+    done = subprocess.run([sys.executable, "-m", "earmark", *args], capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"earmark {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return done

@@ -124,8 +124,8 @@ class _Reporter:
     """A Rich progress bar on a terminal (files, hours, files/s, x real time, ETA, errors); a plain
     log line every ~10 s otherwise."""
 
-    def __init__(self) -> None:
-        self.bar, self.task, self.last = None, None, 0.0
+    def __init__(self, verb: str = "classifying") -> None:
+        self.bar, self.task, self.last, self.verb = None, None, 0.0, verb
 
     def __enter__(self) -> _Reporter:
         return self
@@ -148,7 +148,7 @@ class _Reporter:
                     transient=True,
                 )
                 self.bar.start()
-                self.task = self.bar.add_task("classifying", total=summary.units, info="")
+                self.task = self.bar.add_task(self.verb, total=summary.units, info="")
             info = (
                 f"{summary.audio_s / 3600:.2f} h, {summary.done / max(summary.wall_s, 1e-9):.1f} units/s, "
                 f"{summary.audio_s / max(summary.wall_s, 1e-9):.0f}x real time, {summary.errors} errors"
@@ -157,7 +157,8 @@ class _Reporter:
         elif time.monotonic() - self.last > 10:
             self.last = time.monotonic()
             logger.warning(
-                "batch: %d/%d units (files and spans of long files), %.2f h of audio, %.1f units/s, %d errors",
+                "%s: %d/%d units (files and spans of long files), %.2f h of audio, %.1f units/s, %d errors",
+                self.verb,
                 summary.done,
                 summary.units,
                 summary.audio_s / 3600,

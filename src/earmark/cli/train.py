@@ -17,8 +17,14 @@ from .output import Progress, print_failures
 
 @app.command()
 def train(
-    data: Annotated[str, typer.Argument(help="Labelled audio: a label-folder, manifest or hf: dataset.")],
-    out: Annotated[Path, typer.Option(help="Folder to write the model to.")],
+    data: Annotated[
+        Optional[str], typer.Argument(help="Labelled audio: a label-folder, manifest or hf: dataset (or --db).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder to write the model to.")] = Path("earmark-model"),
+    db: Annotated[
+        Optional[Path], typer.Option(help="Train from an index's reviewed labels (earmark embed/labels/review).")
+    ] = None,
+    label: Annotated[Optional[str], typer.Option(help="--db: one detector for this label (else every label).")] = None,
     mode: Annotated[
         Mode, typer.Option(help="head: a small head on a frozen encoder; finetune: the whole model.")
     ] = Mode.head,
@@ -62,6 +68,17 @@ def train(
     """Train a classifier on your labels; the folder is a normal earmark model with a model card."""
     from ..io.labelled import load_labelled
 
+    if (db is None) == (data is None):
+        raise OptionError("train needs DATA (labelled audio) or --db INDEX, not both")
+    if db is not None:
+        from ..training.from_index import train_from_index
+
+        summary = train_from_index(db, out, label=label, head=head.value, seed=seed)
+        typer.echo(
+            f"{out}: head on {summary['windows']} reviewed windows {summary['classes']}, training accuracy "
+            f"{summary['train_accuracy']:.1%}; run it with: earmark classify FILE --model {out}"
+        )
+        return
     clips = load_labelled(data, label_pattern=label_pattern, label_field=label_field)
     common = dict(split_by=split_by, test_groups=test_group, test_size=test_size, seed=seed, data=data)
     if mode is Mode.finetune:

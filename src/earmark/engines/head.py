@@ -185,6 +185,8 @@ class HeadClassifier(Classifier):
         self.sample_rate = self.encoder.sample_rate
         self.head = TrainedHead.load(folder)
         self.stream_window_s = config.get("window_s")
+        if config.get("index"):  # trained from an index: its windows
+            self.window_s = float(config["index"]["window_s"])
         self.detector = config.get("detector")
         if self.detector:
             self.multi_label = True

@@ -112,6 +112,9 @@ def embed(
     if any(i.source is not None for i in items) and (options.workers > 1 or options.ray):
         raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
     index, encoder = _open_index(Path(db), options)
+    from .listening import add_roots
+
+    add_roots(index, [i.key for i in items if i.source is None])  # the corpus the review page may read
     journal = Journal(index.path / JOURNAL, index.settings.to_dict())
     chunks_done = journal.read()
     last = max((entry["batch"] for entry in chunks_done.values()), default=0)

@@ -97,6 +97,23 @@ class Labels:
             self._table().add(table)
         return len(rows)
 
+    def undo(self, wid: str, label: str, *, source: str = "undo") -> bool | None:
+        """Take back the latest decision on (window, label) not yet taken back: it returns to the value
+        before it (withdrawn if there was none). Returns the restored value."""
+        stack: list[bool | None] = []
+        for r in self.log():
+            if r["id"] == wid and r["label"] == label:
+                if r["source"] == source:
+                    stack and stack.pop()
+                else:
+                    stack.append(r["positive"])
+        if not stack:
+            raise OptionError(f"window {wid!r} has no decision on {label!r} to undo")
+        stack.pop()
+        previous = stack[-1] if stack else None
+        self.add([(wid, label, previous)], source=source)
+        return previous
+
     def log(self) -> list[dict[str, Any]]:
         """Every decision ever written, oldest first."""
         table = self._table()

@@ -7,7 +7,7 @@ made: an index is one encoder's), the ``windows`` table (``id``, ``path``, ``sta
 file's key and the window's start, so a rerun, a resumed run and an incremental run agree on them.
 
 Search is cosine over ``vector`` (the mean of the encoder's frames in the window): exact below
-:data:`ANN_ABOVE` rows, through an IVF-PQ index (built by :meth:`Index.build_ann`) above it, its
+:data:`ANN_ABOVE` rows, through an IVF-SQ index (built by :meth:`Index.build_ann`) above it, its
 candidates re-ranked by exact distance (``refine``) so recall stays high.
 """
 
@@ -31,8 +31,10 @@ __all__ = ["ANN_ABOVE", "Hit", "Index", "IndexSettings", "window_id"]
 
 META = "index.json"
 WINDOWS = "windows"
-ANN_ABOVE = 100_000
+ANN_ABOVE = 20_000
 """Rows from which ``embed`` builds the approximate index (exact search is fast enough below)."""
+NPROBES = 20
+REFINE = 10
 COLUMNS = ("id", "path", "start_s", "end_s", "recorded_at", "site")
 
 
@@ -256,7 +258,7 @@ class Index:
         if exact or (exact is None and not self.has_ann):
             search = search.bypass_vector_index()
         else:
-            search = search.nprobes(self._nprobes()).refine_factor(10)
+            search = search.nprobes(NPROBES).refine_factor(REFINE)
         rows = search.to_arrow().to_pylist()
         return [
             Hit(
@@ -269,28 +271,24 @@ class Index:
     def has_ann(self) -> bool:
         return any(ix.index_type.startswith("IVF") for ix in self.windows.list_indices())
 
-    def _nprobes(self) -> int:
-        return max(20, int(math.sqrt(self._partitions())) * 2)
-
     def _partitions(self) -> int:
         return max(16, int(math.sqrt(len(self))))
 
     def build_ann(self, *, force: bool = False) -> bool:
-        """Build (or rebuild) the IVF-PQ index over ``vector`` when the table has :data:`ANN_ABOVE`
-        rows or more (``force``: whatever its size). Returns whether it built one."""
+        """Build (or rebuild) the IVF-SQ index over ``vector`` (``sqrt(rows)`` partitions, 8-bit scalar
+        quantisation) when the table has :data:`ANN_ABOVE` rows or more (``force``: whatever its size).
+        Searches probe :data:`NPROBES` partitions and re-rank ``REFINE`` x ``top_k`` candidates by their
+        exact distance. Returns whether it built one."""
+        from lancedb.index import IvfSq
+
         rows = len(self)
         if not force and rows < ANN_ABOVE:
             return False
-        dim = self.settings.dim
-        sub = next(s for s in (dim // 16, dim // 8, dim // 4, dim // 2, 1) if s >= 1 and dim % s == 0)
-        self.windows.create_index(
-            metric="cosine",
-            vector_column_name="vector",
-            index_type="IVF_PQ",
-            num_partitions=min(self._partitions(), max(1, rows // 40)),
-            num_sub_vectors=sub,
-            replace=True,
-        )
+        if not force and self.has_ann:  # new rows join the index's partitions (no retraining)
+            self.windows.optimize()
+            return True
+        config = IvfSq(distance_type="cosine", num_partitions=min(self._partitions(), max(1, rows // 40)))
+        self.windows.create_index("vector", config=config, replace=True)
         return True
 
 

@@ -107,7 +107,8 @@ def suggest(
     if not open_.any():
         return []
     train_ids, classes = training_set(labels, label)
-    train_ids, classes = zip(*[(i, c) for i, c in zip(train_ids, classes) if i in position]) or ((), ())
+    kept = [(i, c) for i, c in zip(train_ids, classes) if i in position]
+    train_ids, classes = [i for i, _ in kept], [c for _, c in kept]
     rng = np.random.default_rng(seed)
     candidates = np.flatnonzero(open_)
     if strategy == "random":

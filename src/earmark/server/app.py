@@ -65,10 +65,11 @@ class ServedModel:
         }
 
 
-def create_app(models: list[ServedModel], settings: ServeSettings | None = None) -> Any:
-    """The app for models loaded once by the caller (``earmark serve`` loads them from its --model list)."""
+def create_app(models: list[ServedModel], settings: ServeSettings | None = None, *, review: Any = None) -> Any:
+    """The app for models loaded once by the caller (``earmark serve`` loads them from its --model
+    list); with ``review`` (an :class:`~earmark.index.Index`), also the review page at ``/review``."""
     settings = settings or ServeSettings()
-    if not models:
+    if not models and review is None:
         raise OptionError("earmark serve needs at least one --model NAME=REF")
     metrics = Metrics()
     for served in models:
@@ -91,6 +92,12 @@ def create_app(models: list[ServedModel], settings: ServeSettings | None = None)
     app.state.settings, app.state.metrics, app.state.ready = settings, metrics, True
     errors.install(app)
     app.include_router(router)
+    if review is not None:
+        from .review import ReviewState
+        from .review import router as review_router
+
+        app.state.review = ReviewState(review)
+        app.include_router(review_router)
     # the last added runs first: the body limit sees every request, then the key and the metrics
     app.add_middleware(AccessMiddleware, api_key=settings.api_key, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

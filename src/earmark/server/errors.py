@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AudioError, EarmarkError, LabelError, MissingExtraError, ModelError, OptionError
+from ..index.listening import NotInIndex
 from .batching import QueueFull
 from .params import ParameterError
 
@@ -66,6 +67,7 @@ STATUS: dict[type[BaseException], Status] = {
     BadRequest: Status(400),
     Unauthorized: Status(401),
     ModelNotFound: Status(404),
+    NotInIndex: Status(404),
     PayloadTooLarge: Status(413),
     UnsupportedMediaType: Status(415),
     OptionError: Status(422),

@@ -49,7 +49,7 @@ class AccessMiddleware:
                 status[0] = message["status"]
             await send(message)
 
-        open_path = path in OPEN_PATHS or (path == "/" and method == "GET")
+        open_path = path in OPEN_PATHS or (path in ("/", "/review") and method == "GET")
         if self.api_key and not open_path and not authorised(Headers(scope=scope), self.api_key):
             refusal = Unauthorized("a valid API key is needed: Authorization: Bearer KEY")
             await error_response(refusal)(scope, receive, send_status)
