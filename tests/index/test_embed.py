@@ -62,8 +62,6 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(esc_index, corpus, tmp_
     db = tmp_path / "db"
     command = [sys.executable, "-m", "earmark", "embed", str(corpus), "--db", str(db), "--chunk", "2"]
     journal = db / "embed-journal.jsonl"
-    db.mkdir()
-    journal.touch()
     assert kill_when_grown(command, journal, grown_by=3), "the run finished before it could be killed"
     partial = len(Index(db)) if (db / "index.json").is_file() else 0
     assert 0 < partial < len(Index(esc_index))

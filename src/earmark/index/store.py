@@ -251,7 +251,7 @@ class Index:
             raise OptionError(f"a query vector has {query.shape[0]} values; this index holds {self.settings.dim}")
         if top_k < 1:
             raise OptionError(f"top_k={top_k} is not allowed; use 1 or more")
-        search = self.windows.search(query).distance_type("cosine").limit(top_k)
+        search = self.windows.search(query, vector_column_name="vector").distance_type("cosine").limit(top_k)
         search = search.select([*COLUMNS, "_distance"])
         if where:
             search = search.where(_checked_where(where), prefilter=True)
