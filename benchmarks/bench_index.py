@@ -14,7 +14,7 @@ the other clips (``--where path != clip``); a hit counts when its window's clip 
 from the folder names, the head (``train``'s logistic head on the window's stored features) scored on
 the held-out fold's clips after each round (a clip's class = the class of the mean of its windows'
 probabilities). ``search``: synthetic clustered vectors at each size, exact (flat) and approximate
-(IVF-PQ, what ``embed`` builds) p50/p99 over 100 queries, recall@10 of the approximate against exact.
+(IVF-SQ, what ``embed`` builds) p50/p99 over 50 queries, recall@10 of the approximate against exact.
 """
 
 from __future__ import annotations
@@ -141,8 +141,10 @@ def search(args: argparse.Namespace) -> None:
 
     dim = args.dim
     centres = np.random.default_rng(0).normal(size=(2000, dim)).astype(np.float32)
-    queries = _synthetic(100, dim, 999_999, centres)
-    print(f"{'windows':>9s} {'exact p50':>10s} {'p99':>7s} {'ann p50':>8s} {'p99':>7s} {'recall@10':>9s} {'build s':>8s}")
+    queries = _synthetic(args.queries, dim, 999_999, centres)
+    print(
+        f"{'windows':>9s} {'exact p50':>10s} {'p99':>7s} {'ann p50':>8s} {'p99':>7s} {'recall@10':>9s} {'build s':>8s}"
+    )
     for size in args.sizes:
         work = Path(tempfile.mkdtemp(prefix="earmark-search-"))
         index = Index.create(work / "db", IndexSettings("synthetic", 3.0, 1.5, dim, 48000, std=False))
@@ -163,7 +165,8 @@ def search(args: argparse.Namespace) -> None:
         recall = np.mean([len({h.id for h in a[1]} & {h.id for h in e[1]}) / 10 for a, e in zip(ann, exact)])
         e_ms, a_ms = [t * 1000 for t, _ in exact], [t * 1000 for t, _ in ann]
         print(
-            f"{size:9d} {statistics.median(e_ms):8.1f}ms {np.percentile(e_ms, 99):5.1f}ms {statistics.median(a_ms):6.1f}ms "
+            f"{size:9d} {statistics.median(e_ms):8.1f}ms {np.percentile(e_ms, 99):5.1f}ms "
+            f"{statistics.median(a_ms):6.1f}ms "
             f"{np.percentile(a_ms, 99):5.1f}ms {recall:9.3f} {build:8.1f}",
             flush=True,
         )
@@ -212,6 +215,7 @@ def main() -> None:
     s = sub.add_parser("search")
     s.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")], default=[10_000, 100_000, 1_000_000])
     s.add_argument("--dim", type=int, default=1024)
+    s.add_argument("--queries", type=int, default=50)
     e = sub.add_parser("embed")
     e.add_argument("--encoder", default="birdnet")
     e.add_argument("--workers", type=lambda t: t.split(","), default=["1", "2"])

@@ -79,3 +79,16 @@ def test_two_workers_give_the_same_rows(esc_index, corpus, tmp_path):
     want_ids, want_vectors = _table(esc_index)
     assert ids == want_ids
     np.testing.assert_allclose(vectors, want_vectors, atol=1e-5)
+
+
+def test_a_damaged_file_is_an_error_and_the_rest_is_embedded(corpus, tmp_path):
+    clip = corpus.read_text().splitlines()[1]
+    audio, rate = sf.read(clip)
+    broken = tmp_path / "broken.wav"
+    sf.write(broken, audio, rate)
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 3])  # the header promises three times what is there
+    done = run_earmark("embed", clip, str(broken), "--db", str(tmp_path / "db"), check=False)
+    assert done.returncode == 2 and "broken.wav" in done.stderr and "1 errors" in done.stderr
+    paths = {r["path"] for r in Index(tmp_path / "db").rows()}
+    assert clip in paths

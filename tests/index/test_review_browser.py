@@ -13,7 +13,9 @@ import pytest
 from processes import free_port, wait_ready
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
 ARTIFACTS = Path(os.environ.get("EARMARK_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 

@@ -58,7 +58,10 @@ def test_audio_and_spectrogram_of_a_window(client, corpus_index):
     audio = client.get(f"/review/api/windows/{row['id']}/audio.wav")
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     samples, rate = sf.read(io.BytesIO(audio.content))
-    assert abs(len(samples) / rate - (row["end_s"] + 1.0 - max(0, row["start_s"] - 1.0))) < 0.05 or len(samples) / rate <= 5.01
+    assert (
+        abs(len(samples) / rate - (row["end_s"] + 1.0 - max(0, row["start_s"] - 1.0))) < 0.05
+        or len(samples) / rate <= 5.01
+    )
     png = client.get(f"/review/api/windows/{row['id']}/spectrogram.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -93,8 +96,13 @@ def test_decisions_undo_search_and_suggest(client, corpus_index):
     client.post("/review/api/decisions", json={"id": dog[1]["id"], "label": "dog", "positive": False})
     state = client.post("/review/api/undo", json={"id": dog[1]["id"], "label": "dog"}).json()
     assert state["counts"]["dog"] == {"positive": 1, "negative": 0}
-    assert client.post("/review/api/decisions", json={"id": "nope", "label": "dog", "positive": True}).status_code == 422
-    assert client.post("/review/api/decisions", json={"id": dog[0]["id"], "label": "dog", "positive": "yes"}).status_code == 422
+    assert (
+        client.post("/review/api/decisions", json={"id": "nope", "label": "dog", "positive": True}).status_code == 422
+    )
+    assert (
+        client.post("/review/api/decisions", json={"id": dog[0]["id"], "label": "dog", "positive": "yes"}).status_code
+        == 422
+    )
     example = sorted(corpus.glob("*.ogg"))[0]
     with open(example, "rb") as f:
         state = client.post("/review/api/search", files={"file": (example.name, f, "audio/ogg")}).json()

@@ -42,15 +42,25 @@ def embed(
     from ..index import embed as run
 
     options = EmbedOptions(
-        encoder=encoder, window_s=window_s, hop_s=hop_s, workers=workers, chunk=chunk, ray=use_ray, address=address,
-        threads=threads, span_s=span_s or None, hf={"split": split}, timezone=timezone,
+        encoder=encoder,
+        window_s=window_s,
+        hop_s=hop_s,
+        workers=workers,
+        chunk=chunk,
+        ray=use_ray,
+        address=address,
+        threads=threads,
+        span_s=span_s or None,
+        hf={"split": split},
+        timezone=timezone,
         recordings=str(recordings) if recordings else None,
     )
     with _Reporter("embedding") as report:
         summary = run(data, db, options, progress=report)
     typer.echo(
         f"earmark: {summary.files} files in {summary.units} units ({summary.resumed} from an earlier run), "
-        f"{summary.added} windows added ({summary.windows} in the index{', approximate index' if summary.ann else ''}), "
+        f"{summary.added} windows added ({summary.windows} in the index"
+        f"{', approximate index' if summary.ann else ''}), "
         f"{summary.audio_s / 3600:.2f} h, {summary.errors} errors, {summary.wall_s:.1f} s, "
         f"{summary.audio_s / max(summary.wall_s, 1e-9):.1f}x real time -> {db}",
         err=True,
@@ -104,7 +114,9 @@ def suggest(
 
 @labels_app.command("import")
 def labels_import(
-    files: Annotated[list[Path], typer.Argument(help="CSV/JSONL (id,label[,positive] or path,start_s,end_s,label) or Raven tables.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="CSV/JSONL (id,label[,positive] or path,start_s,end_s,label) or Raven tables.")
+    ],
     db: DbOption,
 ) -> None:
     """Add labels to the index (all rows of all files in one write)."""

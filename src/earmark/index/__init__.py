@@ -2,6 +2,7 @@
 labels kept beside the vectors, active learning, and training a head from reviewed labels."""
 
 from .embed import EmbedOptions, EmbedSummary, embed
-from .store import Hit, Index, IndexSettings
+from .rows import Hit, IndexSettings
+from .store import Index
 
 __all__ = ["EmbedOptions", "EmbedSummary", "Hit", "Index", "IndexSettings", "embed"]

@@ -131,7 +131,9 @@ def embed(
             rows = [row for result in results for row in result["rows"]]
             index.add(rows, batch=number)
             errors = {r["unit"]: r["error"] for r in results if r["error"]}
-            journal.append({"key": f"batch-{number}", "batch": number, "units": [i.unit for i in chunk], "errors": errors})
+            journal.append(
+                {"key": f"batch-{number}", "batch": number, "units": [i.unit for i in chunk], "errors": errors}
+            )
             for unit, error in errors.items():
                 logger.warning("embed: %s: %s", unit, error)
             summary.done += len(chunk)
@@ -157,12 +159,8 @@ def _open_index(db: Path, options: EmbedOptions) -> tuple[Index, Any]:
 
     if (db / META).is_file():
         held = Index(db).settings
-        if held.encoder != options.encoder:
-            raise OptionError(
-                f"{db} holds vectors of encoder {held.encoder!r}; got {options.encoder!r} (use that encoder, or another --db)"
-            )
-        want = IndexSettings(
-            held.encoder,
+        want = IndexSettings(  # Index.create refuses another encoder or other windows, naming what it holds
+            options.encoder,
             float(options.window_s or held.window_s),
             float(options.hop_s or (options.window_s / 2 if options.window_s else held.hop_s)),
             held.dim,

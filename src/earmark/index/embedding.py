@@ -18,7 +18,7 @@ from ..batch.inputs import Item
 from ..errors import EarmarkError
 from ..options import ClassifyOptions
 from ..windows import Grid, plan_windows, stream_windows
-from .store import IndexSettings, window_id
+from .rows import IndexSettings, window_id
 
 __all__ = ["embed_item", "query_windows"]
 
@@ -90,7 +90,7 @@ def embed_item(encoder: Any, item: Item, settings: IndexSettings, info: Any = No
                 flush()
         if pending:
             flush()
-    except (EarmarkError, OSError, ValueError, RuntimeError) as e:
+    except (EarmarkError, OSError) as e:  # damaged or unreadable audio; anything else is a bug and raises
         error = f"{type(e).__name__}: {e}".splitlines()[0]
     return {"unit": item.unit, "path": item.key, "rows": rows, "error": error}
 

@@ -148,8 +148,12 @@ class Labels:
         decisions = sorted(self.current().values(), key=lambda d: (d.id, d.label))
         windows = self.index.by_ids({d.id for d in decisions})
         rows = [
-            {**{k: windows[d.id][k] for k in ("path", "start_s", "end_s")}, "label": d.label,
-             "positive": d.positive, "id": d.id}
+            {
+                **{k: windows[d.id][k] for k in ("path", "start_s", "end_s")},
+                "label": d.label,
+                "positive": d.positive,
+                "id": d.id,
+            }
             for d in decisions
         ]
         rows.sort(key=lambda r: (r["path"], r["start_s"], r["label"]))
@@ -270,10 +274,13 @@ def _raven_rows(path: Path, reader: Any, fields: list[str]) -> Iterable[tuple[st
     for n, row in enumerate(reader, start=2):
         if row.get("View", "").startswith("Waveform"):  # Raven lists a selection once per view
             continue
-        yield f"{path}:{n}", {
-            "path": (row.get(file_column) if file_column else None) or own,
-            "start_s": row["Begin Time (s)"],
-            "end_s": row["End Time (s)"],
-            "label": row[column],
-            "positive": row.get("positive"),
-        }
+        yield (
+            f"{path}:{n}",
+            {
+                "path": (row.get(file_column) if file_column else None) or own,
+                "start_s": row["Begin Time (s)"],
+                "end_s": row["End Time (s)"],
+                "label": row[column],
+                "positive": row.get("positive"),
+            },
+        )

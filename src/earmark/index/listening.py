@@ -99,8 +99,13 @@ def spectrogram_png(index: Index, wid: str) -> bytes:
     figure, axes = plt.subplots(figsize=(6, 2.4), dpi=80)
     duration = len(samples) / rate
     axes.imshow(
-        power[:top], origin="lower", aspect="auto", cmap="magma", extent=(start_s, start_s + duration, 0, top * rate / n_fft / 1000),
-        vmin=power.max() - 80, vmax=power.max(),
+        power[:top],
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(start_s, start_s + duration, 0, top * rate / n_fft / 1000),
+        vmin=power.max() - 80,
+        vmax=power.max(),
     )
     for edge in (row["start_s"], row["end_s"]):
         axes.axvline(edge, color="white", linewidth=1)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
-from .store import Hit, Index
+from .rows import Hit
 
 __all__ = ["NEGATIVE_WEIGHT", "parse_example", "query_vector", "search"]
 
@@ -39,7 +39,7 @@ def parse_example(text: str) -> tuple[str, float | None, float | None]:
 class _Embedder:
     """The index's encoder, loaded on first use."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Any) -> None:
         self.index = index
 
     def clip(self, example: str) -> np.ndarray:
@@ -61,7 +61,7 @@ class _Embedder:
         return query_windows(self.index.encoder, audio, self.index.settings)
 
 
-def text_vector(index: Index, text: str, template: str = TEXT_TEMPLATE) -> np.ndarray:
+def text_vector(index: Any, text: str, template: str = TEXT_TEMPLATE) -> np.ndarray:
     """The CLAP text tower's unit-length embedding of ``template`` filled with ``text``; refused in
     one line for an index whose encoder has no text tower."""
     name = index.settings.encoder
@@ -90,7 +90,7 @@ def _is_clap(name: str) -> bool:
 
 
 def query_vector(
-    index: Index,
+    index: Any,
     examples: Sequence[str] = (),
     *,
     negatives: Sequence[str] = (),
@@ -114,7 +114,7 @@ def query_vector(
 
 
 def search(
-    index: Index,
+    index: Any,
     examples: Sequence[str] = (),
     *,
     negatives: Sequence[str] = (),

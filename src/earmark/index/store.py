@@ -13,12 +13,10 @@ candidates re-ranked by exact distance (``refine``) so recall stays high.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import OptionError, missing_extra
+from .rows import Hit, IndexSettings, window_id
 
 __all__ = ["ANN_ABOVE", "Hit", "Index", "IndexSettings", "window_id"]
 
@@ -38,49 +37,12 @@ REFINE = 10
 COLUMNS = ("id", "path", "start_s", "end_s", "recorded_at", "site")
 
 
-def window_id(key: str, start_s: float) -> str:
-    """The stable id of the window of ``key`` (a path or dataset row) starting at ``start_s``."""
-    return hashlib.blake2b(f"{key}@{start_s:.4f}".encode(), digest_size=8).hexdigest()
-
-
 def _lancedb() -> Any:
     try:
         import lancedb
     except ImportError as e:
         raise missing_extra("lancedb", "index", "the embedding index") from e
     return lancedb
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """What every vector of an index was made with."""
-
-    encoder: str
-    window_s: float
-    hop_s: float
-    dim: int
-    sample_rate: int
-    std: bool
-    """Whether rows hold the frames' standard deviation too (encoders with several frames per window)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: a window, its cosine similarity to the query, and where it was recorded."""
-
-    id: str
-    path: str
-    start_s: float
-    end_s: float
-    score: float
-    recorded_at: str | None = None
-    site: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Index:
@@ -261,9 +223,7 @@ class Index:
             search = search.nprobes(NPROBES).refine_factor(REFINE)
         rows = search.to_arrow().to_pylist()
         return [
-            Hit(
-                r["id"], r["path"], r["start_s"], r["end_s"], 1.0 - float(r["_distance"]), r["recorded_at"], r["site"]
-            )
+            Hit(r["id"], r["path"], r["start_s"], r["end_s"], 1.0 - float(r["_distance"]), r["recorded_at"], r["site"])
             for r in rows
         ]
 

@@ -134,20 +134,28 @@ def _pick(index, ids, vectors, candidates, probs, names, label, n, strategy) -> 
     best = probs.argmax(axis=1)
     if strategy == "top":
         column = names.index(label) if label else None
-        score = probs[:, column] if column is not None else np.where(
-            np.array(names)[best] == OTHER, 0.0, probs.max(axis=1)
+        score = (
+            probs[:, column] if column is not None else np.where(np.array(names)[best] == OTHER, 0.0, probs.max(axis=1))
         )
         order = np.argsort(-score)[:n]
     else:
-        order = _one_per_file(index, ids, candidates, np.argsort(margin, kind="stable"), n * (5 if strategy == "diverse" else 1))
+        order = _one_per_file(
+            index, ids, candidates, np.argsort(margin, kind="stable"), n * (5 if strategy == "diverse" else 1)
+        )
         if strategy == "diverse":
             order = _spread(vectors[candidates[order]], n, order)
     chosen = [ids[c] for c in candidates[order]]
     rows = index.by_ids(chosen)
     return [
         Suggestion(
-            wid, rows[wid]["path"], rows[wid]["start_s"], rows[wid]["end_s"], float(probs[o].max()),
-            names[best[o]], float(margin[o]), strategy,
+            wid,
+            rows[wid]["path"],
+            rows[wid]["start_s"],
+            rows[wid]["end_s"],
+            float(probs[o].max()),
+            names[best[o]],
+            float(margin[o]),
+            strategy,
         )
         for wid, o in zip(chosen, order)
     ]

@@ -142,7 +142,9 @@ async def decide(request: Request) -> dict[str, Any]:
     positive = body.get("positive")
     if positive not in (True, False):
         raise OptionError(f"positive={positive!r} is not allowed; use true or false")
-    await asyncio.to_thread(Labels(review.index).add, [(str(body.get("id")), body.get("label"), positive)], source="review")
+    await asyncio.to_thread(
+        Labels(review.index).add, [(str(body.get("id")), body.get("label"), positive)], source="review"
+    )
     review.label = str(body.get("label"))
     return review.state()
 

@@ -21,8 +21,9 @@ from .heads import fit_head, save_head
 __all__ = ["train_from_index"]
 
 
-def train_from_index(db: str | Path, out: str | Path, *, label: str | None = None, head: str = "logistic",
-                     seed: int = 0) -> dict[str, Any]:
+def train_from_index(
+    db: str | Path, out: str | Path, *, label: str | None = None, head: str = "logistic", seed: int = 0
+) -> dict[str, Any]:
     """Fit and save the head; returns a summary (classes, windows per class, training accuracy)."""
     from ..index import Index
     from ..index.labels import Labels
