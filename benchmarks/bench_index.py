@@ -4,7 +4,7 @@ throughput, database size.
     python benchmarks/bench_index.py precision [--db DIR]    # ESC-10, birdnet: precision@10 by example
     python benchmarks/bench_index.py active [--db DIR]       # ESC-10: accuracy vs labels, margin vs random
     python benchmarks/bench_index.py search --sizes 10000,100000,1000000
-    python benchmarks/bench_index.py embed --workers 1,2 [--ray]
+    python benchmarks/bench_index.py embed --workers 1,2 [--ray] [--long-h 1] [--hop-s S]
 
 ESC-10 is ``../shared/data/esc10`` (10 class folders, 5 s clips, the fold is the file name's first
 character). ``precision``: every clip is a query (``Index.search`` on the clip file itself, so the
@@ -15,6 +15,10 @@ from the folder names, the head (``train``'s logistic head on the window's store
 the held-out fold's clips after each round (a clip's class = the class of the mean of its windows'
 probabilities). ``search``: synthetic clustered vectors at each size, exact (flat) and approximate
 (IVF-SQ, what ``embed`` builds) p50/p99 over 50 queries, recall@10 of the approximate against exact.
+``embed``: wall time of ``embed`` (start-up included: workers spawned, models loaded) on the ESC-10
+clips and on one long recording made of them (``bench_long_recordings``' file, cut into spans), in 1
+or 2 local processes or 2 Ray actors; x real time is the audio covered over the wall time, the median
+of ``--repeats`` runs.
 """
 
 from __future__ import annotations
@@ -182,24 +186,30 @@ def _timed(call):
 def embed_speed(args: argparse.Namespace) -> None:
     from earmark.index import EmbedOptions, embed
 
-    data = [str(ESC10)] * 1
-    print(f"{'run':>12s} {'windows':>8s} {'wall s':>7s} {'windows/s':>10s} {'x real time':>12s}")
-    for run in args.workers + (["ray"] if args.ray else []):
-        walls, summary = [], None
-        for _ in range(args.repeats):
-            work = Path(tempfile.mkdtemp(prefix="earmark-embed-"))
-            ray = run == "ray"
-            options = EmbedOptions(encoder=args.encoder, workers=2 if ray else int(run), ray=ray, chunk=8)
-            summary = embed(data, work / "db", options)
-            walls.append(summary.wall_s)
-            size = sum(f.stat().st_size for f in (work / "db").rglob("*") if f.is_file())
-            shutil.rmtree(work)
-        wall = statistics.median(walls)
-        print(
-            f"{('workers=' + str(run)) if run != 'ray' else 'ray (2 actors)':>12s} {summary.added:8d} {wall:7.1f} "
-            f"{summary.added / wall:10.1f} {summary.audio_s / wall:11.1f}x   db {size / 1e6:.1f} MB = "
-            f"{size / 1e6 / (summary.audio_s / 3600):.1f} MB per hour of audio"
-        )
+    corpora = [("ESC-10 clips", [str(ESC10)])]
+    if args.long_h:
+        from bench_long_recordings import recording  # the same long recording of real clips
+
+        corpora.append((f"one {args.long_h:g} h file", [str(recording(args.long_h * 3600))]))
+    print(f"{'corpus':>14s} {'run':>14s} {'windows':>8s} {'wall s':>7s} {'windows/s':>10s} {'x real time':>12s}")
+    for name, data in corpora:
+        for run in args.workers + (["ray"] if args.ray else []):
+            walls, summary = [], None
+            for _ in range(args.repeats):
+                work = Path(tempfile.mkdtemp(prefix="earmark-embed-"))
+                ray = run == "ray"
+                options = EmbedOptions(encoder=args.encoder, hop_s=args.hop_s, workers=2 if ray else int(run), ray=ray)
+                summary = embed(data, work / "db", options)
+                walls.append(summary.wall_s)
+                size = sum(f.stat().st_size for f in (work / "db").rglob("*") if f.is_file())
+                shutil.rmtree(work)
+            wall = statistics.median(walls)
+            print(
+                f"{name:>14s} {('workers=' + str(run)) if run != 'ray' else 'ray (2 actors)':>14s} {summary.added:8d} "
+                f"{wall:7.1f} {summary.added / wall:10.1f} {summary.audio_s / wall:11.1f}x   db {size / 1e6:.1f} MB = "
+                f"{size / 1e6 / (summary.audio_s / 3600):.1f} MB per hour of audio",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -221,6 +231,8 @@ def main() -> None:
     e.add_argument("--workers", type=lambda t: t.split(","), default=["1", "2"])
     e.add_argument("--ray", action="store_true")
     e.add_argument("--repeats", type=int, default=3)
+    e.add_argument("--hop-s", type=float, help="default: the index's (half the window)")
+    e.add_argument("--long-h", type=float, default=1.0, help="also one recording this long (0: clips only)")
     args = parser.parse_args()
     if not ESC10.is_dir() and args.what in ("precision", "active", "embed"):
         sys.exit(f"{ESC10} is not here (the shared data)")

@@ -1,5 +1,6 @@
 """When and where: each metadata source, on a real WAV file written here, gives the same recorded_at."""
 
+import logging
 import struct
 from datetime import datetime, timedelta, timezone
 
@@ -8,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from earmark import OptionError
-from earmark.io.recordings import read_recordings_csv, recording_info, week_of, with_csv
+from earmark.io.recordings import Recordings, read_recordings_csv, recording_info, week_of, with_csv
 
 START = datetime(2024, 5, 1, 5, 30, 0, tzinfo=timezone.utc)
 EXPECTED = "2024-05-01T05:30:10.500+00:00"  # 10.5 s into the recording
@@ -85,6 +86,19 @@ def test_a_recordings_csv_overrides_and_folders_give_sites(tmp_path):
 def test_no_start_time_is_said_not_guessed(tmp_path):
     info = recording_info(_wav(tmp_path / "clip.wav"))
     assert info.start is None and info.recorded_at(1.0) is None and "no start time" in info.note
+
+
+def test_a_note_is_said_for_the_first_file_then_counted(tmp_path, caplog):
+    recordings = Recordings()
+    with caplog.at_level(logging.WARNING, logger="earmark"):
+        for name in ("a.wav", "b.wav", "c.wav"):
+            recordings.info(str(_wav(tmp_path / name)))
+        recordings.close()
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "a.wav: no start time in its metadata or name; recorded_at is empty",
+        "3 files in all: no start time in its metadata or name; recorded_at is empty",
+    ]
 
 
 def test_birdnet_weeks():

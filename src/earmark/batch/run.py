@@ -184,6 +184,7 @@ def run_batch(
                 progress(summary)
     finally:
         journal.close()
+        recordings.close()
     rows = _merge(parts, journal, items, recordings)
     summary.errors = sum(1 for r in rows if r["error"])
     metadata = {"settings": options.settings(), "columns": list(rows[0]) if rows else [], "files": len(items)}

@@ -28,7 +28,7 @@ def embed(
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window (s); default the encoder's.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step (s); default half a window.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Processes (or Ray actors), each with the encoder once.")] = 1,
-    chunk: Annotated[int, typer.Option(min=1, help="Files or spans per chunk: the most a kill can cost.")] = 8,
+    chunk: Annotated[int, typer.Option(min=1, help="Files or spans per chunk: the most a kill can cost.")] = 16,
     use_ray: Annotated[bool, typer.Option("--ray", help="Run on a Ray cluster (pip install 'earmark[ray]').")] = False,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster: auto or ray://host:port.")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads per worker.")] = None,

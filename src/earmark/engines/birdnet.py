@@ -136,18 +136,25 @@ class BirdNETClassifier(Classifier):
     def logits(self, clips: Sequence[np.ndarray], *, embeddings: bool = False) -> np.ndarray:
         """The model's raw outputs for 3 s clips: 6,522 logits, or its 1,024-d embedding."""
         x = np.stack([np.asarray(c, np.float32) for c in clips])
-        if embeddings and self.embedder is None:
+        if not embeddings:
+            return self._invoke(self.interpreter, x, output_offset=0)
+        if self.embedder is None:
             self.embedder = tflite_interpreter(self.path, threads=self.threads, keep_intermediates=True)
-        interpreter = self.embedder if embeddings else self.interpreter
+        # The embedding is the layer just before the classifier (as BirdNET-Analyzer reads it), which
+        # is readable only with every tensor kept: about 200 MB per window of the batch, and each new
+        # batch size costs a second per window to set up. One window per call keeps it at one size
+        # (the same speed per window as larger batches on CPU).
+        return np.concatenate([self._invoke(self.embedder, x[i : i + 1], output_offset=1) for i in range(len(x))])
+
+    @staticmethod
+    def _invoke(interpreter: Any, x: np.ndarray, *, output_offset: int) -> np.ndarray:
         index = interpreter.get_input_details()[0]["index"]
         if interpreter.get_input_details()[0]["shape"][0] != len(x):
             interpreter.resize_tensor_input(index, list(x.shape))
             interpreter.allocate_tensors()
         interpreter.set_tensor(index, x)
         interpreter.invoke()
-        output = interpreter.get_output_details()[0]["index"]
-        # The embedding is the layer just before the classifier (as BirdNET-Analyzer reads it).
-        return interpreter.get_tensor(output - 1 if embeddings else output).copy()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"] - output_offset).copy()
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         # Scaled so that earmark's sigmoid gives BirdNET's own "flat sigmoid" with its sensitivity.

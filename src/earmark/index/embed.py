@@ -45,8 +45,9 @@ class EmbedOptions:
     hop_s: float | None = None
     """Step between windows (s); None: half a window."""
     workers: int = 1
-    chunk: int = 8
-    """Units (files or spans) per chunk: the most a kill can cost, per worker."""
+    chunk: int = 16
+    """Units (files or spans) per chunk: the most a kill can cost, per worker; windows are encoded
+    in batches across a chunk's units, so short clips need a chunk of several."""
     ray: bool = False
     address: str | None = None
     cpus_per_worker: float = 1.0
@@ -126,8 +127,12 @@ def embed(
     summary.done = summary.resumed
     chunks = [todo[i : i + options.chunk] for i in range(0, len(todo), options.chunk)]
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks
+    recordings = Recordings(options.recordings, tz=options.timezone)  # says what files lack, once per kind
     try:
         for number, (chunk, results) in enumerate(runner(chunks, options, index.settings, encoder), start=last + 1):
+            for unit in chunk:
+                if unit.source is None:
+                    recordings.info(unit.key)
             rows = [row for result in results for row in result["rows"]]
             index.add(rows, batch=number)
             errors = {r["unit"]: r["error"] for r in results if r["error"]}
@@ -145,6 +150,7 @@ def embed(
                 progress(summary)
     finally:
         journal.close()
+        recordings.close()
     summary.windows = len(index)
     if options.build_index and summary.added:
         index.build_ann()
@@ -182,13 +188,11 @@ def _covered_s(rows: list[dict[str, Any]]) -> float:
 
 def embed_chunk(encoder: Any, chunk: list[Item], settings: IndexSettings, recordings: Recordings) -> list[dict]:
     """Each unit's rows and error, in order."""
-    from .embedding import embed_item
+    from .embedding import embed_items
 
-    out = []
-    for item in chunk:
-        info = recordings.info(item.key) if item.source is None else None
-        out.append(embed_item(encoder, item, settings, info))
-    return out
+    return embed_items(
+        encoder, [(item, recordings.info(item.key) if item.source is None else None) for item in chunk], settings
+    )
 
 
 def _local_chunks(chunks, options: EmbedOptions, settings: IndexSettings, encoder: Any) -> Iterator[tuple[list, list]]:
@@ -198,7 +202,7 @@ def _local_chunks(chunks, options: EmbedOptions, settings: IndexSettings, encode
 
     set_torch_threads(options.threads)
     encoder = encoder or options.load_encoder(options.threads)
-    recordings = Recordings(options.recordings, tz=options.timezone)
+    recordings = Recordings(options.recordings, tz=options.timezone, quiet=True)
     for chunk in chunks:
         yield chunk, embed_chunk(encoder, chunk, settings, recordings)
 

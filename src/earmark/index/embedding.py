@@ -20,7 +20,7 @@ from ..options import ClassifyOptions
 from ..windows import Grid, plan_windows, stream_windows
 from .rows import IndexSettings, window_id
 
-__all__ = ["embed_item", "query_windows"]
+__all__ = ["embed_items", "query_windows"]
 
 BATCH = 32
 """Windows encoded at once."""
@@ -57,16 +57,17 @@ def item_windows(item: Item, rate: int, settings: IndexSettings) -> Iterator[tup
         yield from stream_windows(blocks, grid, _plan(rate, settings), origin=origin, first=first, stop=stop)
 
 
-def embed_item(encoder: Any, item: Item, settings: IndexSettings, info: Any = None) -> dict[str, Any]:
-    """The item's rows (``id``, ``path``, ``start_s``, ``end_s``, ``recorded_at``, ``site``, ``vector``
-    and ``std`` as float32 arrays) and its error: the windows before damage met mid-file are kept."""
+def embed_items(encoder: Any, items: list[tuple[Item, Any]], settings: IndexSettings) -> list[dict[str, Any]]:
+    """Each ``(item, recording info)``'s rows (``id``, ``path``, ``start_s``, ``end_s``,
+    ``recorded_at``, ``site``, ``vector`` and ``std`` as float32 arrays) and error, in order; the
+    windows before damage met mid-file are kept. Windows are encoded ``BATCH`` at a time across
+    items, so a chunk of short clips fills the model's batch as a long file does."""
     rate = encoder.sample_rate
-    rows: list[dict[str, Any]] = []
-    pending: list[tuple[tuple[int, int], np.ndarray]] = []
+    pending: list[tuple[list[dict[str, Any]], Item, Any, tuple[int, int], np.ndarray]] = []
 
     def flush() -> None:
-        mean, std = encoder.window_stats([clip for _, clip in pending])
-        for ((a, b), _), m, s in zip(pending, mean, std):
+        mean, std = encoder.window_stats([clip for *_, clip in pending])
+        for (rows, item, info, (a, b), _), m, s in zip(pending, mean, std):
             start_s, end_s = a / rate, b / rate
             rows.append(
                 {
@@ -82,17 +83,21 @@ def embed_item(encoder: Any, item: Item, settings: IndexSettings, info: Any = No
             )
         pending.clear()
 
-    error = None
-    try:
-        for window in item_windows(item, rate, settings):
-            pending.append(window)
-            if len(pending) == BATCH:
-                flush()
-        if pending:
-            flush()
-    except (EarmarkError, OSError) as e:  # damaged or unreadable audio; anything else is a bug and raises
-        error = f"{type(e).__name__}: {e}".splitlines()[0]
-    return {"unit": item.unit, "path": item.key, "rows": rows, "error": error}
+    out = []
+    for item, info in items:
+        rows: list[dict[str, Any]] = []
+        error = None
+        try:
+            for span, clip in item_windows(item, rate, settings):
+                pending.append((rows, item, info, span, clip))
+                if len(pending) == BATCH:
+                    flush()
+        except (EarmarkError, OSError) as e:  # damaged or unreadable audio; anything else is a bug and raises
+            error = f"{type(e).__name__}: {e}".splitlines()[0]
+        out.append({"unit": item.unit, "path": item.key, "rows": rows, "error": error})
+    if pending:
+        flush()
+    return out
 
 
 def query_windows(encoder: Any, audio: Audio, settings: IndexSettings) -> np.ndarray:

@@ -66,13 +66,15 @@ class RecordingInfo:
 
 
 class Recordings:
-    """Each file's :class:`RecordingInfo`, read once, with a recordings CSV over it; a file's note
-    (an assumption or a lack) is logged once."""
+    """Each file's :class:`RecordingInfo`, read once, with a recordings CSV over it. A note (an
+    assumption or a lack) is logged for the first file it applies to, then once more as a count when
+    the run ends (:meth:`close`), so a folder of 100,000 undated clips prints two lines, not 100,000."""
 
     def __init__(self, csv_path: str | Path | None = None, *, tz: str = "UTC", quiet: bool = False) -> None:
         self.rows = read_recordings_csv(csv_path) if csv_path else {}
         self.tz, self.quiet = tz, quiet
         self._known: dict[str, RecordingInfo] = {}
+        self._kinds: dict[str, int] = {}
         _aware(datetime(2000, 1, 1), tz, "check")  # an unknown time zone fails before any work
 
     def info(self, path: str) -> RecordingInfo:
@@ -80,9 +82,19 @@ class Recordings:
             local = Path(path)
             info = with_csv(recording_info(local, tz=self.tz) if local.exists() else RecordingInfo(path), self.rows)
             if info.note and info.source != "csv" and not self.quiet:
-                logger.warning("%s", info.note)
+                kind = info.note.split(": ", 1)[-1]
+                if kind not in self._kinds:
+                    logger.warning("%s", info.note)
+                self._kinds[kind] = self._kinds.get(kind, 0) + 1
             self._known[path] = info
         return self._known[path]
+
+    def close(self) -> None:
+        """Log how many files each note applied to (those said more than once)."""
+        for kind, count in self._kinds.items():
+            if count > 1:
+                logger.warning("%d files in all: %s", count, kind)
+        self._kinds.clear()
 
 
 def week_of(moment: datetime) -> int:
