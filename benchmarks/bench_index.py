@@ -186,7 +186,7 @@ def _timed(call):
 def embed_speed(args: argparse.Namespace) -> None:
     from earmark.index import EmbedOptions, embed
 
-    corpora = [("ESC-10 clips", [str(ESC10)])]
+    corpora = [] if args.no_clips else [("ESC-10 clips", [str(ESC10)])]
     if args.long_h:
         from bench_long_recordings import recording  # the same long recording of real clips
 
@@ -233,6 +233,7 @@ def main() -> None:
     e.add_argument("--repeats", type=int, default=3)
     e.add_argument("--hop-s", type=float, help="default: the index's (half the window)")
     e.add_argument("--long-h", type=float, default=1.0, help="also one recording this long (0: clips only)")
+    e.add_argument("--no-clips", action="store_true", help="only the long recording")
     args = parser.parse_args()
     if not ESC10.is_dir() and args.what in ("precision", "active", "embed"):
         sys.exit(f"{ESC10} is not here (the shared data)")

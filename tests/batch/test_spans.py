@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from earmark.batch import BatchOptions, run_batch
+from earmark.batch.inputs import Item
 from earmark.batch.summary import plot_hours, read_table, summarize, write_summary
 from earmark.options import ClassifyOptions
 from earmark.spans import span_count
@@ -129,3 +130,13 @@ def test_cli_batch_summary_and_plot_and_summarize(recordings, model_dir, tmp_pat
     assert again.exit_code == 0 and (tmp_path / "s2.csv").read_text() == summary.read_text()
     bad = runner.invoke(app, ["summarize", str(tmp_path / "table.txt")])
     assert bad.exit_code == 2 and "not a batch table" in bad.output
+
+
+def test_spans_of_one_file_are_chunked_for_every_worker(recordings):
+    from earmark.batch.inputs import chunks_of, split_long
+
+    units = split_long([Item(str(recordings / "NORTH_20240501_053000.wav"))], 10.0)
+    assert len(units) == 9  # 95 s in 10 s spans (the last one takes the rest)
+    assert [len(c) for c in chunks_of(units, 16, workers=1)] == [9]
+    two = chunks_of(units, 16, workers=2)
+    assert [len(c) for c in two] == [2, 2, 2, 2, 1] and [u for c in two for u in c] == units

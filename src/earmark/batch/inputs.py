@@ -13,7 +13,7 @@ from ..errors import OptionError
 from ..io.decode import AUDIO_SUFFIXES, audio_files
 from ..spans import SpanInput, span_count
 
-__all__ = ["Item", "list_inputs", "split_long"]
+__all__ = ["Item", "chunks_of", "list_inputs", "split_long"]
 
 MANIFESTS = (".csv", ".jsonl")
 
@@ -59,6 +59,14 @@ def split_long(items: list[Item], span_s: float | None) -> list[Item]:
             [item] if count == 1 else [Item(item.key, span=SpanInput(item.key, i, count, span_s)) for i in range(count)]
         )
     return out
+
+
+def chunks_of(units: list[Item], size: int, workers: int) -> list[list[Item]]:
+    """``units`` in chunks of at most ``size``, and small enough that every worker gets about four
+    (the 12 spans of one hour-long file make six chunks on two workers, not one)."""
+    if workers > 1:
+        size = min(size, max(1, -(-len(units) // (workers * 4))))
+    return [units[i : i + size] for i in range(0, len(units), size)]
 
 
 def _duration(path: str) -> float | None:

@@ -27,7 +27,7 @@ from ..journal import Journal
 from ..options import ClassifyOptions, LoadOptions
 from ..registry import parse_ref
 from ..threads import set_torch_threads
-from .inputs import Item, list_inputs, split_long
+from .inputs import Item, chunks_of, list_inputs, split_long
 from .table import classify_chunk, export_labels, joined_rows, with_when_and_where, write_table
 
 __all__ = ["BatchOptions", "BatchSummary", "run_batch"]
@@ -163,7 +163,7 @@ def run_batch(
     todo = [i for i in units if i.unit not in done]
     summary = BatchSummary(files=len(items), units=len(units), resumed=len(units) - len(todo))
     summary.done = summary.resumed
-    chunks = [todo[i : i + options.chunk] for i in range(0, len(todo), options.chunk)]
+    chunks = chunks_of(todo, options.chunk, options.workers)
     if any(i.source is not None for i in items) and (options.workers > 1 or options.ray):
         raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..batch.inputs import Item, list_inputs, split_long
+from ..batch.inputs import Item, chunks_of, list_inputs, split_long
 from ..batch.run import BatchSummary
 from ..errors import OptionError
 from ..io.recordings import Recordings
@@ -125,7 +125,7 @@ def embed(
     todo = [u for u in units if u.unit not in done]
     summary = EmbedSummary(files=len(items), units=len(units), resumed=len(units) - len(todo))
     summary.done = summary.resumed
-    chunks = [todo[i : i + options.chunk] for i in range(0, len(todo), options.chunk)]
+    chunks = chunks_of(todo, options.chunk, options.workers)
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks
     recordings = Recordings(options.recordings, tz=options.timezone)  # says what files lack, once per kind
     try:
