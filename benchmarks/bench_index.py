@@ -124,6 +124,7 @@ def _simulate(source, fold, test, truth, clip_of, strategy, seed, budgets, Index
     curve = {}
     test_clip = {i: clip_of[i] for i in test}
     clip_class = {clip_of[i]: truth[i] for i in test}
+    curve[len(labelled)] = _round_accuracy(index, test, test_clip, clip_class, labelled, truth)
     while len(labelled) < budgets[-1]:
         picks = suggest(index, n=10, strategy=strategy, where=pool_filter, seed=seed * 1000 + len(labelled))
         labels.add([(p.id, truth[p.id], True) for p in picks], source="simulation")
