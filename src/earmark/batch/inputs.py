@@ -13,7 +13,7 @@ from ..errors import OptionError
 from ..io.decode import AUDIO_SUFFIXES, audio_files
 from ..spans import SpanInput, span_count
 
-__all__ = ["Item", "chunks_of", "list_inputs", "split_long"]
+__all__ = ["Item", "chunks_of", "list_inputs", "remaining_work", "split_long"]
 
 MANIFESTS = (".csv", ".jsonl")
 
@@ -67,6 +67,16 @@ def chunks_of(units: list[Item], size: int, workers: int) -> list[list[Item]]:
     if workers > 1:
         size = min(size, max(1, -(-len(units) // (workers * 4))))
     return [units[i : i + size] for i in range(0, len(units), size)]
+
+
+def remaining_work(
+    items: list[Item], span_s: float | None, done: set[str], chunk: int, workers: int
+) -> tuple[int, int, list[list[Item]]]:
+    """A resumable run's plan: how many units (files or spans) in all, how many a journal already
+    holds (``done``), and the chunks of the rest."""
+    units = split_long(items, span_s)
+    todo = [u for u in units if u.unit not in done]
+    return len(units), len(units) - len(todo), chunks_of(todo, chunk, workers)
 
 
 def _duration(path: str) -> float | None:

@@ -27,7 +27,7 @@ from ..journal import Journal
 from ..options import ClassifyOptions, LoadOptions
 from ..registry import parse_ref
 from ..threads import set_torch_threads
-from .inputs import Item, chunks_of, list_inputs, split_long
+from .inputs import Item, list_inputs, remaining_work
 from .table import classify_chunk, export_labels, joined_rows, with_when_and_where, write_table
 
 __all__ = ["BatchOptions", "BatchSummary", "run_batch"]
@@ -159,11 +159,9 @@ def run_batch(
     shards = journal.read()
     _drop_orphans(parts, shards)
     done = {key for entry in shards.values() for key in entry["keys"]}
-    units = split_long(items, options.span_s)
-    todo = [i for i in units if i.unit not in done]
-    summary = BatchSummary(files=len(items), units=len(units), resumed=len(units) - len(todo))
+    units, resumed, chunks = remaining_work(items, options.span_s, done, options.chunk, options.workers)
+    summary = BatchSummary(files=len(items), units=units, resumed=resumed)
     summary.done = summary.resumed
-    chunks = chunks_of(todo, options.chunk, options.workers)
     if any(i.source is not None for i in items) and (options.workers > 1 or options.ray):
         raise OptionError("hf: datasets run in one process (their rows cannot be sent to other processes)")
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..batch.inputs import Item, chunks_of, list_inputs, split_long
+from ..batch.inputs import Item, list_inputs, remaining_work
 from ..batch.run import BatchSummary
 from ..errors import OptionError
 from ..io.recordings import Recordings
@@ -121,11 +121,9 @@ def embed(
     last = max((entry["batch"] for entry in chunks_done.values()), default=0)
     index.drop_batches_after(last)  # windows of a chunk written just before a kill: done again
     done = {unit for entry in chunks_done.values() for unit in entry["units"]}
-    units = split_long(items, options.span_s)
-    todo = [u for u in units if u.unit not in done]
-    summary = EmbedSummary(files=len(items), units=len(units), resumed=len(units) - len(todo))
+    units, resumed, chunks = remaining_work(items, options.span_s, done, options.chunk, options.workers)
+    summary = EmbedSummary(files=len(items), units=units, resumed=resumed)
     summary.done = summary.resumed
-    chunks = chunks_of(todo, options.chunk, options.workers)
     runner = _ray_chunks if options.ray else _process_chunks if options.workers > 1 else _local_chunks
     recordings = Recordings(options.recordings, tz=options.timezone)  # says what files lack, once per kind
     try:
