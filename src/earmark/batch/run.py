@@ -138,6 +138,13 @@ class BatchSummary:
     def real_time_factor(self) -> float:
         return self.wall_s / self.audio_s if self.audio_s else 0.0
 
+    def advance(self, units: int, errors: int, audio_s: float, started: float) -> None:
+        """Count a finished chunk (``started``: the run's ``time.perf_counter()`` at its start)."""
+        self.done += units
+        self.errors += errors
+        self.audio_s += audio_s
+        self.wall_s = time.perf_counter() - started
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {
             "audio_hours": self.audio_s / 3600,
@@ -174,10 +181,7 @@ def run_batch(
             name = f"shard-{number:06d}.jsonl"
             write_atomic(parts / name, "".join(json.dumps(r) + "\n" for r in rows))
             journal.append({"key": name, "keys": [i.unit for i in chunk]})  # recorded only once it is on disk
-            summary.done += len(chunk)
-            summary.errors += sum(1 for r in rows if r.get("error"))
-            summary.audio_s += sum(_audio_s(r) for r in rows)
-            summary.wall_s = time.perf_counter() - started
+            summary.advance(len(chunk), sum(1 for r in rows if r.get("error")), sum(_audio_s(r) for r in rows), started)
             if progress:
                 progress(summary)
     finally:

@@ -139,11 +139,8 @@ def embed(
             )
             for unit, error in errors.items():
                 logger.warning("embed: %s: %s", unit, error)
-            summary.done += len(chunk)
-            summary.errors += len(errors)
             summary.added += len(rows)
-            summary.audio_s += sum(_covered_s(r["rows"]) for r in results)
-            summary.wall_s = time.perf_counter() - started
+            summary.advance(len(chunk), len(errors), sum(_covered_s(r["rows"]) for r in results), started)
             if progress:
                 progress(summary)
     finally:
