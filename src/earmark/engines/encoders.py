@@ -87,7 +87,8 @@ class OpenWakeWordEncoder(Encoder):
     def __init__(self, threads: int | None = None) -> None:
         from .wakeword.openwakeword import OpenWakeWordFrontEnd
 
-        self.front = OpenWakeWordFrontEnd()
+        self.threads = threads or 2  # the front end's own default
+        self.front = OpenWakeWordFrontEnd(threads=self.threads)
 
     def frames(self, audio: Audio) -> np.ndarray:
         samples = audio.mono().resample(self.sample_rate).samples
@@ -99,7 +100,7 @@ class OpenWakeWordEncoder(Encoder):
         """A new front end: each stream keeps its own state."""
         from .wakeword.openwakeword import OpenWakeWordFrontEnd
 
-        return OpenWakeWordFrontEnd()
+        return OpenWakeWordFrontEnd(threads=self.threads)
 
 
 class WhisperEncoder(Encoder):
@@ -261,8 +262,10 @@ def _birdnet(threads: int | None = None) -> Encoder:
 
 
 def _musicnn(threads: int | None = None) -> Encoder:
+    from ..threads import set_torch_threads
     from .musicnn import MusicnnClassifier
 
+    set_torch_threads(threads)
     model = MusicnnClassifier("musicnn-mtt")
     return WindowEncoder("musicnn", model, lambda clips: model.run(clips)["penultimate"])
 
