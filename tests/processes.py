@@ -1,13 +1,17 @@
-"""Real processes for tests: a free loopback port, a server that is ready, a run killed with SIGKILL."""
+"""Real processes for tests: a free loopback port, a server that is ready, a run killed with SIGKILL,
+a two-node Ray cluster of ``ray start`` processes."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -57,3 +61,27 @@ def run_earmark(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     if check and done.returncode != 0:
         raise AssertionError(f"earmark {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
     return done
+
+
+RAY = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
+# RAY_AUTH_MODE: a local `ray.init()` elsewhere on this machine leaves ~/.ray/auth_token, which would
+# make the head ask the second node for a token it does not send; this cluster runs without one.
+RAY_ENV = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
+
+
+@contextlib.contextmanager
+def ray_cluster() -> Iterator[str]:
+    """A head and a second node (one CPU each) on loopback, stopped afterwards; yields the address.
+    Run clients with ``env=RAY_ENV``."""
+    port = 6390 + os.getpid() % 100
+    head = [RAY, "start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false"]
+    node = [RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1"]
+    try:
+        for command in (head, node):
+            started = subprocess.run(
+                [*command, "--disable-usage-stats"], capture_output=True, text=True, timeout=180, env=RAY_ENV
+            )
+            assert started.returncode == 0, started.stderr[-2000:]
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)

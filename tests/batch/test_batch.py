@@ -19,7 +19,7 @@ from earmark.batch import COLUMNS, BatchOptions, run_batch
 from earmark.cli import app
 from earmark.options import ClassifyOptions
 
-from processes import kill_when_grown
+from processes import RAY, RAY_ENV, kill_when_grown, ray_cluster
 
 runner = CliRunner()
 
@@ -157,39 +157,17 @@ def test_exports(corpus, model_dir, tmp_path):
     assert labels and len(labels[0].split("\t")) == 3
 
 
-RAY = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
-
-
 @pytest.mark.skipif(not os.path.exists(RAY), reason="ray is not installed (pip install 'earmark[ray]')")
 def test_a_real_two_node_ray_cluster(reference, corpus, model_dir, tmp_path):
-    port = 6390 + os.getpid() % 100
-    # RAY_AUTH_MODE: a local `ray.init()` elsewhere on this machine leaves ~/.ray/auth_token, which would
-    # make the head ask the second node for a token it does not send; this cluster runs without one.
-    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
-    head = [
-        RAY,
-        "start",
-        "--head",
-        f"--port={port}",
-        "--num-cpus=1",
-        "--include-dashboard=false",
-        "--disable-usage-stats",
-    ]
-    node = [RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"]
-    try:
-        for command in (head, node):
-            started = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
-            assert started.returncode == 0, started.stderr[-2000:]
+    with ray_cluster() as address:
         out = tmp_path / "ray.parquet"
-        extra = ["--ray", "--address", f"127.0.0.1:{port}", "--workers", "2", "--chunk", "4"]
+        extra = ["--ray", "--address", address, "--workers", "2", "--chunk", "4"]
         args = batch_args(corpus, model_dir, out, *extra)
         result = subprocess.run(
-            [sys.executable, "-m", "earmark", *args], capture_output=True, text=True, timeout=600, env=env
+            [sys.executable, "-m", "earmark", *args], capture_output=True, text=True, timeout=600, env=RAY_ENV
         )
         assert result.returncode == 2, result.stderr[-3000:]
         same(read(out), reference)
-    finally:
-        subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
 
 
 def test_rows_say_when_and_where(model_dir, tmp_path):

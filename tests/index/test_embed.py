@@ -1,7 +1,9 @@
 """earmark embed on real clips: one row per window of the generic plan with stable ids, a rerun adds
 nothing, new files are added, another encoder or other windows refused, SIGKILL mid-run + rerun ==
-uninterrupted (same ids and vectors), and --workers 2 gives the same rows."""
+uninterrupted (same ids and vectors), and --workers 2 or a real two-node Ray cluster gives the same rows."""
 
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -12,7 +14,7 @@ from earmark.errors import OptionError
 from earmark.index import EmbedOptions, Index, embed
 from earmark.windows import plan_windows
 
-from processes import kill_when_grown, run_earmark
+from processes import RAY, RAY_ENV, kill_when_grown, ray_cluster, run_earmark
 
 
 def _table(db):
@@ -75,6 +77,21 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(esc_index, corpus, tmp_
 def test_two_workers_give_the_same_rows(esc_index, corpus, tmp_path):
     summary = embed([str(corpus)], tmp_path / "db", EmbedOptions(encoder="birdnet", workers=2, chunk=3))
     assert summary.errors == 0
+    ids, vectors = _table(tmp_path / "db")
+    want_ids, want_vectors = _table(esc_index)
+    assert ids == want_ids
+    np.testing.assert_allclose(vectors, want_vectors, atol=1e-5)
+
+
+@pytest.mark.skipif(not os.path.exists(RAY), reason="ray is not installed (pip install 'earmark[ray]')")
+def test_a_real_two_node_ray_cluster_gives_the_same_rows(esc_index, corpus, tmp_path):
+    with ray_cluster() as address:
+        args = ["embed", str(corpus), "--db", str(tmp_path / "db"), "--encoder", "birdnet"]
+        args += ["--ray", "--address", address, "--workers", "2", "--chunk", "3"]
+        done = subprocess.run(
+            [sys.executable, "-m", "earmark", *args], capture_output=True, text=True, timeout=600, env=RAY_ENV
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
     ids, vectors = _table(tmp_path / "db")
     want_ids, want_vectors = _table(esc_index)
     assert ids == want_ids
