@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from .scoring import activate, nothing_heard, ranker, resolve_labels, restrict_l
 from .spans import SpanInput, SpanResult
 from .validate import block_checker, check_audio
 from .windows import Grid, Plan, extract, plan_windows, stream_windows
+
+if TYPE_CHECKING:
+    from .calibration import Calibration
 
 __all__ = ["Classifier", "ProgressCallback"]
 
@@ -88,6 +91,10 @@ class Classifier(ABC):
     """Labels are free text bound with :meth:`with_labels` (CLAP)."""
     stream_window_s: float | None = None
     """The audio a streaming score looks at (a keyword detector's word length); None: ``window_s``."""
+    calibration: Calibration | None = None
+    """Per-class thresholds and score maps (``earmark calibrate``), set by ``earmark.load`` from the
+    model folder's ``calibration.json`` or ``calibration=FILE``; applied by every prediction unless
+    ``calibrated=False``; an explicit ``threshold`` replaces its thresholds."""
 
     @property
     def size_bytes(self) -> int | None:
@@ -277,7 +284,25 @@ class Classifier(ABC):
 
     def ranker(self, opts: ClassifyOptions) -> Callable[[np.ndarray], tuple[Score, ...]]:
         """Score vector -> ranked labels under ``opts`` (top-k, filters, threshold, abstaining)."""
-        return ranker(self.labels, self.label_codes, opts)
+        return ranker(self.labels, self.label_codes, opts, self.calibration)
+
+    def thresholds_note(self, opts: ClassifyOptions | None = None) -> str | None:
+        """Which thresholds a prediction under ``opts`` applies, in one line (None: no threshold)."""
+        from .calibration import thresholds_note
+
+        opts = opts or self.default_options
+        return thresholds_note(self.calibration if opts.calibrated else None, opts.threshold)
+
+    def with_calibration(self, calibration: Calibration | None) -> Classifier:
+        """The same model with ``calibration`` (None: without); :class:`OptionError` when it names
+        labels the model does not have. The model itself is shared, not copied."""
+        import copy
+
+        if calibration is not None and self.labels_bound:
+            calibration.check(self.labels, self.name)
+        calibrated = copy.copy(self)
+        calibrated.calibration = calibration
+        return calibrated
 
     def _fold(self, opts: ClassifyOptions, job: Job, on_segment: SegmentCallback | None, keep: bool) -> Fold:
         if job.span is not None:  # both ends open: its first and last runs may join its neighbours'

@@ -73,7 +73,8 @@ class SlidingWindowScorer:
             windows.append(Audio(self._buffer.copy(), STREAM_SAMPLE_RATE))
         if not windows:
             return np.zeros((0, len(self.labels)), np.float32)
-        predictions = self.classifier.classify_many(windows, top_k=None)
+        # raw scores: a calibrated model's maps and thresholds are applied once, by the Listener's scorer
+        predictions = self.classifier.classify_many(windows, top_k=None, calibrated=False)
         rows = np.zeros((len(windows), len(self.labels)), np.float32)
         for r, prediction in enumerate(predictions):
             for s in prediction.scores:

@@ -76,6 +76,10 @@ class LoadOptions:
     """Run a Hub model's own code; only for models you trust."""
     threads: int | None = None
     """CPU threads, for engines that set them (default: the engine's own, usually the physical cores)."""
+    calibration: str | None = None
+    """Per-class thresholds and score maps (:mod:`earmark.calibration`): a ``calibration.json`` file,
+    or ``none``; None: the model folder's own ``calibration.json`` if it has one. Applied by ``load``
+    to whatever engine loads the model."""
     engine_options: tuple[tuple[str, Any], ...] = ()
     """Settings only one engine has (BirdNET: ``sensitivity``, ``lat``/``lon``/``week``...), as pairs."""
     runtime: str | None = None
@@ -116,7 +120,11 @@ class ClassifyOptions:
     function_to_apply: Literal["softmax", "sigmoid", "none"] | None = None
     """Scores from logits; None picks sigmoid for multi-label models and softmax otherwise."""
     threshold: float | None = None
-    """Drop labels scoring below this (after ``function_to_apply``)."""
+    """Drop labels scoring below this (after ``function_to_apply``); given, it replaces a calibrated
+    model's per-class thresholds."""
+    calibrated: bool = True
+    """Apply the model's calibration (``calibration.json``: score maps and per-class thresholds);
+    False: its raw scores."""
     include: tuple[str, ...] | None = None
     """Only these labels may appear in results (an allow list); scores are not renormalised."""
     exclude: tuple[str, ...] = ()

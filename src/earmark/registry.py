@@ -315,6 +315,7 @@ def load(
     revision: str | None = None,
     trust_remote_code: bool | None = None,
     threads: int | None = None,
+    calibration: str | os.PathLike | None = None,
     **engine_options: Any,
 ) -> Classifier:
     """Load a classifier once, to be called on any number of inputs.
@@ -326,9 +327,10 @@ def load(
     free-text labels to a zero-shot CLAP model. ``engine`` picks an engine by name (``auto``: the first
     that claims the model), ``compute_type`` its precision (``int8`` for ct2 and onnx), ``device`` and
     ``threads`` where it runs; what the engine cannot honour raises :class:`OptionError` before anything
-    loads. Remote code runs only when ``trust_remote_code=True``. Other keywords are settings of one
-    engine (``earmark.load("birdnet", lat=52.5, lon=13.4, week=20)``). ``options`` is a
-    :class:`LoadOptions`, which the keywords given override.
+    loads. Remote code runs only when ``trust_remote_code=True``. ``calibration`` is a
+    ``calibration.json`` (``earmark calibrate``) or ``"none"``; by default a model folder's own
+    applies. Other keywords are settings of one engine (``earmark.load("birdnet", lat=52.5,
+    lon=13.4, week=20)``). ``options`` is a :class:`LoadOptions`, which the keywords given override.
     """
     given = {
         "labels": labels,
@@ -339,6 +341,7 @@ def load(
         "revision": revision,
         "trust_remote_code": trust_remote_code,
         "threads": threads,
+        "calibration": os.fspath(calibration) if calibration is not None else None,
     }
     options = (options or LoadOptions()).replace(**{k: v for k, v in given.items() if v is not None})
     if engine_options:
@@ -367,7 +370,7 @@ def load_ref(ref: str | ModelRef, options: LoadOptions, table: Sequence[Engine] 
         if runtime is not None and candidate.serves(ref.target):
             checked = candidate.check(ref.target, options, runtime, table)
             logger.debug("loading %r with the %s engine on %s", ref.target, candidate.name, runtime.name)
-            return candidate.load(ref.target, checked)
+            return _calibrated(candidate.load(ref.target, checked), ref.target, options.calibration)
     if asked != AUTO:
         chosen = next((e for e in table if e.name == asked), None)
         what = f"the {asked} engine ({chosen.description})" if chosen else f"no engine answering to {asked}"
@@ -376,3 +379,18 @@ def load_ref(ref: str | ModelRef, options: LoadOptions, table: Sequence[Engine] 
         f"model {ref.text!r}: no such directory or model file, and no engine takes it; pass a model directory, a Hub "
         f"id like 'org/name', or a task ({', '.join(TASKS)}); engines: {', '.join(names)}"
     )
+
+
+def _calibrated(classifier: Classifier, target: str, given: str | None) -> Classifier:
+    """The loaded model with its calibration (``given``, or its folder's ``calibration.json``), checked
+    against its labels; whatever the engine, since thresholds act on scores."""
+    from .calibration import find_calibration
+
+    calibration = find_calibration(target, given)
+    if calibration is None:
+        return classifier
+    if classifier.labels_bound:
+        calibration.check(classifier.labels, target)
+    classifier.calibration = calibration
+    logger.info("%s: %s", target, calibration.describe())
+    return classifier

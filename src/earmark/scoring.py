@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import LabelError
 from .options import ClassifyOptions
 from .results import Score
+
+if TYPE_CHECKING:
+    from .calibration import Calibration
 
 __all__ = ["UNKNOWN", "activate", "nothing_heard", "rank", "ranker", "resolve_labels", "restrict_logits"]
 
@@ -54,9 +58,14 @@ def restrict_logits(logits: np.ndarray, labels: Sequence[str], restrict: Sequenc
 
 
 def rank(
-    scores: np.ndarray, labels: Sequence[str], options: ClassifyOptions, codes: Sequence[str] | None = None
+    scores: np.ndarray,
+    labels: Sequence[str],
+    options: ClassifyOptions,
+    codes: Sequence[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> tuple[Score, ...]:
-    """The best labels for one score vector, after the candidate set, allow/deny lists and threshold."""
+    """The best labels for one score vector, after the candidate set, allow/deny lists and threshold:
+    ``options.threshold`` for every label when given, else each label's own in ``thresholds``."""
     order = np.argsort(-scores, kind="stable")
     include = set(options.include) if options.include is not None else None
     if options.restrict is not None:
@@ -68,8 +77,11 @@ def rank(
         label = labels[i]
         if (include is not None and label not in include) or label in exclude:
             continue
-        if options.threshold is not None and scores[i] < options.threshold:
-            break
+        if options.threshold is not None:
+            if scores[i] < options.threshold:
+                break
+        elif thresholds and label in thresholds and scores[i] < thresholds[label]:
+            continue
         out.append(Score(label, float(scores[i]), codes[i] if codes else None))
         if len(out) == limit:
             break
@@ -77,13 +89,23 @@ def rank(
 
 
 def ranker(
-    labels: Sequence[str], codes: Sequence[str] | None, options: ClassifyOptions
+    labels: Sequence[str],
+    codes: Sequence[str] | None,
+    options: ClassifyOptions,
+    calibration: Calibration | None = None,
 ) -> Callable[[np.ndarray], tuple[Score, ...]]:
-    """Score vector -> ranked labels under ``options``: :func:`rank`, then ``unknown`` first when the
-    best score is under ``abstain_below`` (no confident wrong answer)."""
+    """Score vector -> ranked labels under ``options``: the calibration's score maps, :func:`rank`
+    (with its per-class thresholds unless ``options.threshold`` is given), then ``unknown`` first
+    when the best score is under ``abstain_below`` (no confident wrong answer). With
+    ``options.calibrated`` False the calibration is not applied."""
+    if not options.calibrated:
+        calibration = None
+    thresholds = calibration.thresholds if calibration is not None else None
 
     def ranked(vector: np.ndarray) -> tuple[Score, ...]:
-        out = rank(vector, labels, options, codes)
+        if calibration is not None:
+            vector = calibration.apply(vector, labels)
+        out = rank(vector, labels, options, codes, thresholds)
         below = options.abstain_below
         if below is None or not out:
             return out

@@ -108,7 +108,29 @@ class BatchOptions:
             "recordings": file_signature(self.recordings) if self.recordings else None,
             "timezone": self.timezone,
             "span_s": self.span_s,
+            "calibration": self._calibration_signature(),
         }
+
+    def _calibration_file(self) -> str | None:
+        from ..calibration import FILE_NAME, OFF
+
+        given = self.load.calibration
+        if given is not None:
+            return None if given.strip().lower() == OFF else given
+        own = Path(parse_ref(self.model).target) / FILE_NAME
+        return str(own) if own.is_file() else None
+
+    def _calibration_signature(self) -> Any:
+        path = self._calibration_file()
+        return file_signature(path) if path else None
+
+    def thresholds_note(self) -> str | None:
+        """Which thresholds the run applies, in one line (the calibration file is read, no model loaded)."""
+        from ..calibration import Calibration, thresholds_note
+
+        path = self._calibration_file()
+        threshold = (self.classify.threshold if self.classify else None) or self.changes.get("threshold")
+        return thresholds_note(Calibration.read(path) if path else None, threshold)
 
     def recordings_info(self, *, quiet: bool = False) -> Recordings:
         """When and where each file was recorded (its metadata, name, and the recordings CSV); the
@@ -189,7 +211,12 @@ def run_batch(
         recordings.close()
     rows = _merge(parts, journal, items, recordings)
     summary.errors = sum(1 for r in rows if r["error"])
-    metadata = {"settings": options.settings(), "columns": list(rows[0]) if rows else [], "files": len(items)}
+    metadata = {
+        "settings": options.settings(),
+        "columns": list(rows[0]) if rows else [],
+        "files": len(items),
+        "thresholds": options.thresholds_note(),
+    }
     write_table(rows, out, metadata)
     if options.export:
         export_labels(

@@ -35,7 +35,9 @@ def batch(
         "earmark.parquet"
     ),
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels per file and per segment.")] = 5,
-    threshold: Annotated[Optional[float], typer.Option(help="Drop labels scoring below this.")] = None,
+    threshold: Annotated[
+        Optional[float], typer.Option(help="Drop labels scoring below this (replaces calibrated thresholds).")
+    ] = None,
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s): segment rows.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
     pooling: PoolingOption = None,
@@ -102,6 +104,9 @@ def batch(
         timezone=timezone,
         span_s=span_s or None,
     )
+    note = options.thresholds_note()
+    if note:
+        typer.echo(f"earmark: thresholds: {note}", err=True)
     with _Reporter() as report:
         summary = run_batch(data, out, options, progress=report)
     if summary_csv or plot:

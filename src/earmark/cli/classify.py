@@ -38,7 +38,9 @@ def classify(
         typer.Option(help="Only these candidates, comma-separated (codes or names); scores renormalised."),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Labels to show per input.")] = 5,
-    threshold: Annotated[Optional[float], typer.Option(help="Hide labels scoring below this.")] = None,
+    threshold: Annotated[
+        Optional[float], typer.Option(help="Hide labels scoring below this (replaces calibrated thresholds).")
+    ] = None,
     function: Annotated[Optional[Function], typer.Option("--function", help="Scores from logits.")] = None,
     window_s: Annotated[Optional[float], typer.Option("--window-s", help="Window length (s) for long audio.")] = None,
     hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="Step between windows (s).")] = None,
@@ -80,6 +82,9 @@ def classify(
     classifier = load_model(ref, load_options)
     # The classifier's own defaults (vote pooling and abstaining for language ID) under what was given.
     options = classifier.default_options.replace(**changes)
+    note = classifier.thresholds_note(options)
+    if note:
+        typer.echo(f"earmark: thresholds: {note}", err=True)
     failed = _print_results(classifier, sources, options, as_json, as_jsonl, as_csv, timeline)
     if failed:
         raise typer.Exit(2)

@@ -109,6 +109,13 @@ EngineOptionOption = Annotated[
     Optional[list[str]],
     typer.Option("--engine-option", help="KEY=VALUE: a setting of one engine (earmark models engines); repeatable."),
 ]
+CalibrationOption = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Per-class thresholds from earmark calibrate: a calibration .json, or none; default: the model "
+        "folder's calibration.json. --threshold overrides its thresholds."
+    ),
+]
 BatchSizeOption = Annotated[int, typer.Option(min=1, help="Clips per model call.")]
 RescaleOption = Annotated[
     bool, typer.Option(help="Divide float audio whose peak is far outside [-1, 1] by its peak instead of refusing it.")
@@ -141,6 +148,7 @@ LOAD_PARAMETERS: tuple[tuple[str, Any, Any], ...] = (
     ("labels", LabelsOption, None),
     ("template", TemplateOption, None),
     ("engine_option", EngineOptionOption, None),
+    ("calibration", CalibrationOption, None),
     ("lat", LatOption, None),
     ("lon", LonOption, None),
     ("week", WeekOption, None),
@@ -180,6 +188,7 @@ def load_options(
     labels: str | None = None,
     template: str | None = None,
     engine_option: list[str] | None = None,
+    calibration: str | None = None,
     **named: Any,
 ) -> LoadOptions:
     """The CLI's load options as :class:`~earmark.options.LoadOptions` (``--engine-option KEY=VALUE`` and
@@ -203,6 +212,7 @@ def load_options(
         compute_type=compute_type,
         device=device,
         threads=threads,
+        calibration=calibration,
         engine_options=extra,
     )
 

@@ -62,6 +62,8 @@ class ServedModel:
             "sample_rate": c.sample_rate,
             "window_s": c.window_s,
             "task": "zero-shot-audio-classification" if c.zero_shot else "audio-classification",
+            "thresholds": c.thresholds_note(),
+            "calibration": c.calibration.to_dict() if c.calibration is not None else None,
         }
 
 

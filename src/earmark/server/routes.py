@@ -28,6 +28,7 @@ __all__ = ["router"]
 router = APIRouter()
 AUDIO_TYPES = ("audio/", "application/octet-stream")
 FORM_PARAMETERS = ("top_k", "threshold")
+THRESHOLDS_HEADER = "X-Earmark-Thresholds"
 
 
 async def classify(request: Request, name: str, data: bytes, params: dict[str, Any]) -> Any:
@@ -42,6 +43,7 @@ async def classify(request: Request, name: str, data: bytes, params: dict[str, A
     if not data:
         raise AudioError("the request has no audio (0 bytes)")
     options, labels, template, timeline = classify_options(served.classifier, params)
+    request.scope["earmark_thresholds"] = served.classifier.thresholds_note(options)
     audio = await asyncio.to_thread(decode_bytes, data, "<request body>")
     future = served.batcher.submit(audio, options, labels, template)
     state.metrics.queue_size.labels(name).set(served.batcher.queue.qsize())
@@ -65,7 +67,15 @@ async def inference(request: Request, name: str) -> Any:
         data = body
     else:
         raise UnsupportedMediaType(f"content type {kind!r} is not accepted; send audio/* or application/octet-stream")
-    return JSONResponse(await classify(request, name, data, params))
+    return _with_thresholds(request, JSONResponse(await classify(request, name, data, params)))
+
+
+def _with_thresholds(request: Request, response: Any) -> Any:
+    """The response, with a header saying which thresholds applied (calibrated, given, or none)."""
+    note = request.scope.get("earmark_thresholds")
+    if note:
+        response.headers[THRESHOLDS_HEADER] = note.encode("ascii", "replace").decode()
+    return response
 
 
 @router.post("/models/{name:path}")
@@ -90,7 +100,7 @@ async def classify_multipart(request: Request) -> Any:
     name = str(form.get("model") or next(iter(request.app.state.models)))
     params = {k: v for k, v in form.items() if k in FORM_PARAMETERS and v != ""}
     predictions = await classify(request, name, await upload.read(), params)
-    return JSONResponse({"model": name, "predictions": predictions})
+    return _with_thresholds(request, JSONResponse({"model": name, "predictions": predictions}))
 
 
 @router.get("/health")

@@ -8,7 +8,7 @@ Running over a whole file is the same code path as streaming, so it gives the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from ..errors import AudioError, OptionError
 from ..frames import STREAM_SAMPLE_RATE, FrameScorer
 from .gate import VadGate
 
-__all__ = ["FILLERS", "Event", "FrameScorer", "Listener", "StreamOptions"]
+__all__ = ["FILLERS", "Event", "FrameScorer", "Listener", "StreamOptions", "Trigger"]
 
 # Background classes of keyword-spotting models (Speech Commands, MLCommons KWS): not keywords.
 FILLERS = ("_unknown_", "_silence_", "_background_noise_", "unknown", "other", "_other")
@@ -81,12 +81,46 @@ class StreamOptions:
         return default if self.threshold is None else float(self.threshold)
 
 
-@dataclass
-class _LabelState:
-    run: int = 0
-    best: float = 0.0
-    blocked_until_s: float = -1.0
-    armed: bool = True  # False from an event until the score falls below the threshold
+class Trigger:
+    """One label's events from its frame scores: ``threshold``, ``patience`` consecutive frames at or
+    above it, then ``refractory_s`` before it can fire again, and never again before the score has
+    fallen below the threshold once; with ``vad_threshold``, only where speech was heard. The
+    :class:`Listener` runs one per label; the false-accept curve (:mod:`earmark.evaluation.detection`)
+    replays recorded scores through the same machine at many thresholds."""
+
+    __slots__ = ("label", "threshold", "patience", "refractory_s", "vad_threshold", "run", "best", "blocked", "armed")
+
+    def __init__(
+        self, label: str, threshold: float, patience: int, refractory_s: float, vad_threshold: float | None = None
+    ) -> None:
+        self.label, self.threshold, self.patience = label, threshold, patience
+        self.refractory_s, self.vad_threshold = refractory_s, vad_threshold
+        self.reset()
+
+    def reset(self) -> None:
+        self.run, self.best, self.blocked, self.armed = 0, 0.0, -1.0, True
+
+    def step(self, score: float, end_s: float, context_s: float, speech: Callable[[], float] | None = None):
+        """The event this frame fires, or None. ``speech()`` is the VAD's highest speech probability
+        over the frame's context (asked only when the frame would fire)."""
+        if score < self.threshold:
+            self.run, self.best, self.armed = 0, 0.0, True
+            return None
+        if end_s < self.blocked or not self.armed:
+            self.run, self.best = 0, 0.0
+            return None
+        self.run += 1
+        self.best = max(self.best, score)
+        if self.run < self.patience:
+            return None
+        start_s = max(0.0, end_s - context_s)
+        if self.vad_threshold is not None and (speech() if speech else 0.0) < self.vad_threshold:
+            self.run, self.best = 0, 0.0
+            return None
+        self.blocked, self.armed = end_s + self.refractory_s, False
+        event = Event(self.label, self.best, start_s, end_s)
+        self.run, self.best = 0, 0.0
+        return event
 
 
 class Listener:
@@ -110,7 +144,17 @@ class Listener:
         for scorer in self.scorers:
             scorer.reset()
         self._steps = [0] * len(self.scorers)
-        self._states = {label: _LabelState() for label in self.labels}
+        o = self.options
+        self._triggers = [
+            {
+                label: Trigger(
+                    label, o.threshold_for(label, s.thresholds[label]), o.patience, o.refractory_s, o.vad_threshold
+                )
+                for label in s.labels
+                if label not in o.ignore
+            }
+            for s in self.scorers
+        ]
         self._resampler: Any = None
         self._rate: int | None = None
         self._vad = VadGate() if self.options.vad_threshold is not None else None
@@ -162,36 +206,15 @@ class Listener:
         events: list[Event] = []
         for k, scorer in enumerate(self.scorers):
             scores = scorer.push(samples)
+            triggers = self._triggers[k]
             for row in scores:
                 self._steps[k] += 1
                 end_s = self._steps[k] * scorer.step_s
+                start_s = max(0.0, end_s - scorer.context_s)
+                speech = (lambda a=start_s, b=end_s: self._vad.speech(a, b)) if self._vad is not None else None
                 for label, score in zip(scorer.labels, row):
-                    if label in self.options.ignore:
-                        continue
-                    threshold = self.options.threshold_for(label, scorer.thresholds[label])
-                    event = self._step(label, float(score), end_s, scorer.context_s, threshold)
+                    trigger = triggers.get(label)
+                    event = trigger.step(float(score), end_s, scorer.context_s, speech) if trigger else None
                     if event:
                         events.append(event)
         return sorted(events, key=lambda e: e.end_s)
-
-    def _step(self, label: str, score: float, end_s: float, context_s: float, threshold: float) -> Event | None:
-        state = self._states[label]
-        if score < threshold:
-            state.run, state.best, state.armed = 0, 0.0, True
-            return None
-        if end_s < state.blocked_until_s or not state.armed:
-            state.run, state.best = 0, 0.0
-            return None
-        state.run += 1
-        state.best = max(state.best, score)
-        if state.run < self.options.patience:
-            return None
-        start_s = max(0.0, end_s - context_s)
-        if self._vad is not None and self._vad.speech(start_s, end_s) < self.options.vad_threshold:
-            state.run, state.best = 0, 0.0
-            return None
-        state.blocked_until_s = end_s + self.options.refractory_s
-        state.armed = False
-        event = Event(label, state.best, start_s, end_s)
-        state.run, state.best = 0, 0.0
-        return event

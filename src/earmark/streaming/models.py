@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..calibration import Calibration
 from ..errors import OptionError
 from ..frames import FrameScorer
 from ..options import LoadOptions
 from ..registry import ModelRef, load, parse_ref
 from .listener import Listener, StreamOptions
 
-__all__ = ["listener", "scorers_for"]
+__all__ = ["CalibratedScorer", "listener", "scorers_for"]
 
 
 def scorers_for(
@@ -28,7 +29,31 @@ def scorers_for(
     and each engine refuses what it cannot honour."""
     options = options or LoadOptions()
     refs = ModelRef.combine([parse_ref(m) for m in models])
-    return [scorer for ref in refs for scorer in load(ref, options, **load_options).frame_scorers(hop_s=hop_s)]
+    scorers: list[FrameScorer] = []
+    for ref in refs:
+        classifier = load(ref, options, **load_options)
+        own = classifier.frame_scorers(hop_s=hop_s)
+        calibration = classifier.calibration
+        scorers += [CalibratedScorer(s, calibration) for s in own] if calibration is not None else own
+    return scorers
+
+
+class CalibratedScorer:
+    """A frame scorer of a calibrated model: its scores through the calibration's maps, and the
+    calibrated threshold as each label's default (``StreamOptions.threshold`` still overrides it)."""
+
+    def __init__(self, scorer: FrameScorer, calibration: Calibration) -> None:
+        self.scorer, self.calibration = scorer, calibration
+        self.labels, self.step_s, self.context_s = scorer.labels, scorer.step_s, scorer.context_s
+        own = calibration.thresholds
+        self.thresholds = {label: own.get(label, scorer.thresholds[label]) for label in scorer.labels}
+
+    def push(self, samples: Any) -> Any:
+        rows = self.scorer.push(samples)
+        return self.calibration.apply(rows, self.labels).astype("float32") if len(rows) else rows
+
+    def reset(self) -> None:
+        self.scorer.reset()
 
 
 def listener(
