@@ -124,19 +124,23 @@ class ClassThreshold:
     """Bootstrap 95 % interval of the targeted measure at the threshold."""
     fa_per_hour: float | None = None
     miss_rate: float | None = None
+    miss_interval: tuple[float, float] | None = None
+    """Detectors: bootstrap 95 % interval of the miss rate."""
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "label"}
-        out["interval"] = list(self.interval) if self.interval else None
+        for name in ("interval", "miss_interval"):
+            out[name] = list(out[name]) if out[name] else None
         return out
 
     @classmethod
     def from_dict(cls, label: str, row: Mapping[str, Any]) -> ClassThreshold:
         known = {f.name for f in fields(cls)} - {"label"}
         values = {k: v for k, v in row.items() if k in known}
-        if values.get("interval") is not None:
-            values["interval"] = tuple(values["interval"])
+        for name in ("interval", "miss_interval"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
         return cls(label, **values)
 
 
