@@ -65,16 +65,59 @@ def evaluate(
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
     batch_size: BatchSizeOption = 8,
+    annotations: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="DATA is long recordings annotated in these Raven tables, Audacity label tracks or CSV "
+            "(path,start_s,end_s,label): event- and segment-based metrics."
+        ),
+    ] = None,
+    threshold: Annotated[
+        Optional[float], typer.Option(help="--annotations: one threshold for every class (replaces calibrated ones).")
+    ] = None,
+    window_s: Annotated[Optional[float], typer.Option("--window-s", help="--annotations: window length (s).")] = None,
+    hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="--annotations: step between windows (s).")] = None,
+    detector: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--detector/--classifier",
+            help="--annotations: stream as listen does (events, DET curve) or score windows; default: "
+            "detector for wake words and keyword models.",
+        ),
+    ] = None,
+    vad_threshold: Annotated[
+        float, typer.Option("--vad-threshold", min=0, max=1, help="--detector: listen's VAD gate; 0: off.")
+    ] = 0.5,
     *,
     load_options: LoadOptions,
 ) -> None:
-    """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed."""
+    """Evaluate a model on labelled audio: accuracy, macro-F1, per-class scores, confusion, speed; with
+    --annotations, events in long recordings (sed_eval's event- and segment-based metrics, DET curve)."""
     from ..evaluation import evaluate as run
     from ..evaluation import match_labels, plot_confusion
     from ..evaluation.compare import bind_dataset_labels
     from ..io.labelled import load_labelled
 
     ref = model_ref(model, task)
+    if annotations:
+        from .events import evaluate_recordings
+
+        raise typer.Exit(
+            evaluate_recordings(
+                data,
+                ref,
+                annotations,
+                load_options,
+                threshold=threshold,
+                window_s=window_s,
+                hop_s=hop_s,
+                detector=detector,
+                vad_threshold=vad_threshold,
+                report=report,
+                plot=plot,
+                label_map=_read_label_map(label_map),
+            )
+        )
 
     hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
     clips = load_labelled(
@@ -109,6 +152,8 @@ def evaluate(
     if plot:
         plot_confusion(result, plot)
     print_report(result)
+    if result.thresholds:
+        typer.echo(f"earmark: thresholds: {result.thresholds}", err=True)
     print_failures(list(result.failed), result.clips + result.failed_clips)
     if result.failed_clips:
         raise typer.Exit(2)

@@ -18,6 +18,7 @@ LOG_EVERY_S = 10.0  # piped runs: a progress line this often (EARMARK_PROGRESS_E
 
 __all__ = [
     "Progress",
+    "print_calibration",
     "print_comparison",
     "print_event",
     "print_failures",
@@ -149,6 +150,35 @@ def print_report(result: Any) -> None:
         console.print(f"{result.failed_clips} clips could not be classified and are not in these figures")
     if result.unmatched_dataset_labels:
         console.print(f"dataset labels the model does not have: {', '.join(result.unmatched_dataset_labels)}")
+
+
+def print_calibration(result: Any) -> None:
+    """One row per class: its threshold and what it reaches, or why it has none."""
+    from rich.console import Console
+    from rich.table import Table
+
+    detector = result.target.kind == "fa-per-hour"
+    columns = ("fa/hour", "95% interval", "miss rate") if detector else ("precision", "recall", "95% interval")
+    table = Table("label", "threshold", *columns, "examples", "note")
+    table.columns[-1].overflow = "fold"
+
+    def number(x: Any, form: str = ".3f") -> str:
+        return "-" if x is None else format(x, form)
+
+    for c in result.classes:
+        interval = f"{c.interval[0]:.3f}-{c.interval[1]:.3f}" if c.interval else "-"
+        if detector:
+            values = (number(c.fa_per_hour, ".2f"), interval, number(c.miss_rate, ".1%"))
+        else:
+            values = (number(c.precision), number(c.recall), interval)
+        table.add_row(c.label, number(c.threshold, ".4f"), *values, str(c.positives), c.reason or "")
+    console = Console()
+    hours = f", {result.negatives_hours:.2f} h of negatives" if result.negatives_hours else ""
+    console.print(f"{result.model}: target {result.target}{hours}", soft_wrap=True, highlight=False)
+    console.print(table)
+    if result.ece_before is not None:
+        after = f" -> {result.ece_after:.4f} ({result.method}, cross-fitted)" if result.ece_after is not None else ""
+        console.print(f"expected calibration error {result.ece_before:.4f}{after}", highlight=False)
 
 
 def print_failures(failures: list[Failure], total: int) -> None:

@@ -69,6 +69,11 @@ class EvaluationReport:
     """Clips that could not be decoded or classified: not in ``clips`` or any metric."""
     failed: tuple[Failure, ...] = ()
     """Each failed clip (its ``source`` is the clip's key)."""
+    thresholds: str | None = None
+    """Which thresholds applied (a calibration's per-class ones, or none): a clip whose labels all
+    fall below them counts as predicted ``(other)``."""
+    events: dict[str, Any] | None = None
+    """Event-level evaluation of long recordings (``evaluate_events``): precision, recall, F1, per class."""
 
     def to_dict(self) -> dict[str, Any]:
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "failed": [f.to_dict() for f in self.failed]}
@@ -92,6 +97,8 @@ def evaluate(
     With ``cache``, finished clips are kept in a resume journal bound to the model and settings."""
     _warn_if_trained_on(classifier, clips)
     settings = {"model": classifier.identity, "top_k": TOP_K, "task": "evaluate"}
+    if classifier.calibration is not None:  # its thresholds change the results
+        settings["calibration"] = {k: v for k, v in classifier.calibration.to_dict().items() if k != "details"}
     journal = Journal(cache, settings) if cache else None
     done = journal.read() if journal else {}
     todo = [c for c in clips if c.key not in done]
@@ -175,4 +182,5 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
         clips_per_s=len(clips) / seconds if seconds else 0.0,
         failed_clips=len(failed),
         failed=failed,
+        thresholds=classifier.thresholds_note(),
     )

@@ -42,6 +42,8 @@ class Decision:
     positive: bool
     source: str
     time: str
+    seq: int = 0
+    """Its place in the labels log (later decisions have larger numbers)."""
 
 
 class Labels:
@@ -126,7 +128,7 @@ class Labels:
         for row in self.log():
             latest[(row["id"], row["label"])] = row
         return {
-            key: Decision(r["id"], r["label"], bool(r["positive"]), r["source"], r["time"])
+            key: Decision(r["id"], r["label"], bool(r["positive"]), r["source"], r["time"], int(r["seq"]))
             for key, r in latest.items()
             if r["positive"] is not None
         }

@@ -50,11 +50,19 @@ class Suggestion:
         return asdict(self)
 
 
-def training_set(labels: Labels, label: str | None = None) -> tuple[list[str], list[str]]:
-    """Window ids and their classes from the current decisions (see the module's rules)."""
+def training_set(
+    labels: Labels, label: str | None = None, *, after_seq: int | None = None
+) -> tuple[list[str], list[str]]:
+    """Window ids and their classes from the current decisions (see the module's rules); with
+    ``after_seq``, only windows decided after that point of the labels log (data a model trained
+    up to it has not seen)."""
     positives: dict[str, set[str]] = {}
     negatives: dict[str, set[str]] = {}
-    for d in labels.current().values():
+    current = list(labels.current().values())
+    if after_seq is not None:
+        late = {d.id for d in current if d.seq > after_seq}
+        current = [d for d in current if d.id in late]
+    for d in current:
         (positives if d.positive else negatives).setdefault(d.id, set()).add(d.label)
     ids, classes = [], []
     for wid in sorted(set(positives) | set(negatives)):

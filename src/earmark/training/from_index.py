@@ -32,7 +32,8 @@ def train_from_index(
     if head not in ("logistic", "mlp"):
         raise OptionError(f"--head {head!r} cannot train from an index (it holds pooled vectors); use logistic or mlp")
     index = Index(db)
-    ids, classes = training_set(Labels(index), label)
+    labels = Labels(index)
+    ids, classes = training_set(labels, label)
     names = sorted(set(classes))
     if len(names) < 2:
         raise OptionError(
@@ -52,7 +53,13 @@ def train_from_index(
         "type": "head",
         "encoder": settings.encoder,
         "labels": list(fitted.classes),
-        "index": {"window_s": settings.window_s, "hop_s": settings.hop_s, "db": str(index.path)},
+        "index": {
+            "window_s": settings.window_s,
+            "hop_s": settings.hop_s,
+            "db": str(index.path),
+            # the labels it was trained on end here: earmark calibrate --db uses only later decisions
+            "labels_seq": max((d.seq for d in labels.current().values()), default=0),
+        },
     }
     (out / CONFIG).write_text(json.dumps(config, indent=2))
     predicted = np.array(names)[fitted.logits(frames).argmax(axis=1)]
