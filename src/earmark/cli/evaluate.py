@@ -152,8 +152,6 @@ def evaluate(
     if plot:
         plot_confusion(result, plot)
     print_report(result)
-    if result.thresholds:
-        typer.echo(f"earmark: thresholds: {result.thresholds}", err=True)
     print_failures(list(result.failed), result.clips + result.failed_clips)
     if result.failed_clips:
         raise typer.Exit(2)
@@ -186,12 +184,27 @@ def compare(
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
     batch_size: BatchSizeOption = 8,
+    at: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Compare where they would run: precision=P (recall there), or fa-per-hour=X with --negatives."
+        ),
+    ] = None,
+    negatives: Annotated[
+        Optional[list[str]], typer.Option(help="--at fa-per-hour: audio without the words, streamed as listen does.")
+    ] = None,
+    min_examples: Annotated[
+        int, typer.Option(min=1, help="--at: fewer clips of a class than this: no threshold.")
+    ] = 10,
     *,
     load_options: LoadOptions,
 ) -> None:
-    """Evaluate several models on the same clips and print one table, best first."""
+    """Evaluate several models on the same clips and print one table, best first (with --at, by
+    recall at that operating point)."""
+    from ..calibration import Target
     from ..evaluation import plot_confusion
     from ..evaluation.compare import compare, keep_model_labels
+    from ..io.decode import expand_sources
     from ..io.labelled import load_labelled
 
     mapping = _read_label_map(label_map)
@@ -220,6 +233,9 @@ def compare(
             resume=resume,
             batch_size=batch_size,
             progress=progress,
+            at=Target.parse(at) if at else None,
+            min_examples=min_examples,
+            negatives=expand_sources(negatives) if negatives else (),
         )
     finally:
         for bar in bars:

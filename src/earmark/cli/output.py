@@ -115,13 +115,20 @@ def print_comparison(rows: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("model", "engine", "accuracy", "macro-F1", "top-5", "clips/s", "size")
+    at = next((row.at.target for row in rows if row.at), None)
+    extra = (f"recall @ {at}", "classes") if at else ()
+    table = Table("model", "engine", *extra, "accuracy", "macro-F1", "top-5", "clips/s", "size")
     table.columns[0].overflow = "fold"
     for row in rows:
         result = row.report
+        point = ()
+        if at:
+            recall = "-" if row.at.recall is None else f"{row.at.recall:.1%}"
+            point = (recall, f"{row.at.classes} of {row.at.classes + row.at.refused}")
         table.add_row(
             result.model,
             f"{result.engine} {result.compute_type}",
+            *point,
             f"{result.accuracy:.1%}",
             f"{result.macro_f1:.3f}",
             f"{result.top5_accuracy:.1%}",
@@ -146,6 +153,8 @@ def print_report(result: Any) -> None:
     for label, m in result.per_class.items():
         table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
     console.print(table)
+    if result.thresholds:
+        console.print(f"thresholds: {result.thresholds}", highlight=False)
     if result.failed_clips:
         console.print(f"{result.failed_clips} clips could not be classified and are not in these figures")
     if result.unmatched_dataset_labels:

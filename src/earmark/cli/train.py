@@ -136,8 +136,19 @@ def train_keyword_command(
     limit: Annotated[Optional[int], typer.Option(min=1, help="Use at most this many positive clips.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split, the negative crops and the head.")] = 0,
     licence: LicenceOption = None,
+    fa_per_hour: Annotated[
+        float,
+        typer.Option(
+            "--fa-per-hour", min=0, help="Threshold for this many false accepts per hour (calibration.json); 0: none."
+        ),
+    ] = 0.5,
+    calibration_negatives: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Long audio without the word, only for choosing the threshold (hours of it); repeatable."),
+    ] = None,
 ) -> None:
-    """Train a detector for a new keyword; use it with `earmark listen --model OUT`."""
+    """Train a detector for a new keyword; use it with `earmark listen --model OUT`. Its threshold is
+    chosen for --fa-per-hour on the held-out negatives and --calibration-negatives, streamed as listen does."""
     from ..io.decode import expand_sources
     from ..io.labelled import LabelledClip
     from ..training import train_keyword
@@ -161,8 +172,23 @@ def train_keyword_command(
             data=positives,
             licence=licence,
             progress=lambda d, t: advance(),
+            fa_per_hour=fa_per_hour or None,
+            calibration_negatives=expand_sources(calibration_negatives) if calibration_negatives else (),
         )
     evaluation = json.loads((out / "evaluation.json").read_text())
+    if fa_per_hour:
+        from ..calibration import Calibration
+
+        calibration = Calibration.read(out)
+        for c in calibration.classes:
+            typer.echo(
+                f"earmark: threshold {c.threshold:.4g} for {c.label}: {c.fa_per_hour:.2f} false accepts/hour on "
+                f"{calibration.negatives_hours:.2f} h of negatives, {c.miss_rate:.1%} of {c.positives} held-out "
+                "recordings missed"
+                if c.threshold is not None
+                else f"earmark: no calibrated threshold for {c.label}: {c.reason}",
+                err=True,
+            )
     typer.echo(
         f"{out}: on held-out clips the keyword is caught in {evaluation['recall']:.1%} and "
         f"{evaluation['false_accept_rate']:.1%} of other clips fire ({report.train_clips} train / "

@@ -12,25 +12,70 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..calibration import Target
 from ..classifier import Classifier
 from ..errors import OptionError
 from ..io.labelled import LabelledClip
 from .metrics import EvaluationReport, evaluate, match_labels, normalize_label
 
-__all__ = ["METRICS", "Compared", "bind_dataset_labels", "compare", "journal_name", "keep_model_labels"]
+__all__ = [
+    "METRICS",
+    "Compared",
+    "OperatingPoint",
+    "bind_dataset_labels",
+    "compare",
+    "journal_name",
+    "keep_model_labels",
+]
 
 METRICS = ("accuracy", "macro_f1", "top5_accuracy", "clips_per_s")
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """A model where it would run: each class's threshold for the target on these clips and what it
+    reaches there (recall at a precision target; misses at a false-accept target)."""
+
+    target: str
+    recall: float | None
+    """Mean recall over the classes that reach the target (None when none does)."""
+    classes: int
+    """Classes with enough examples that reach the target."""
+    refused: int
+    """Classes with too few examples, or whose target no threshold reaches."""
+    per_class: dict[str, float | None]
+    fa_per_hour: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in ("target", "recall", "classes", "refused", "per_class", "fa_per_hour")}
+
+    @classmethod
+    def of(cls, calibration: Any) -> OperatingPoint:
+        chosen = [c for c in calibration.classes if c.threshold is not None]
+        recalls = [c.recall for c in chosen if c.recall is not None]
+        fa = [c.fa_per_hour for c in chosen if c.fa_per_hour is not None]
+        return cls(
+            str(calibration.target),
+            float(sum(recalls) / len(recalls)) if recalls else None,
+            len(chosen),
+            len(calibration.classes) - len(chosen),
+            {c.label: c.recall for c in calibration.classes},
+            float(sum(fa) / len(fa)) if fa else None,
+        )
+
+
+@dataclass(frozen=True)
 class Compared:
-    """One model's evaluation and the size of its weights (None where the engine does not know it)."""
+    """One model's evaluation and the size of its weights (None where the engine does not know it),
+    and with ``at`` its operating point."""
 
     report: EvaluationReport
     size_bytes: int | None
+    at: OperatingPoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return self.report.to_dict() | {"size_bytes": self.size_bytes}
+        out = self.report.to_dict() | {"size_bytes": self.size_bytes}
+        return out | ({"at": self.at.to_dict()} if self.at else {})
 
 
 def keep_model_labels(classifiers: Sequence[Classifier], clips: Sequence[LabelledClip]) -> list[LabelledClip]:
@@ -54,11 +99,15 @@ def compare(
     resume: str | Path | None = None,
     batch_size: int = 8,
     progress: Callable[[str, int, int], None] | None = None,
+    at: Target | None = None,
+    min_examples: int = 10,
+    negatives: Sequence[str] = (),
 ) -> list[Compared]:
     """Evaluate each classifier on ``clips``; sorted by ``sort`` (one of :data:`METRICS`), best first.
     ``label_map`` (model label -> dataset label) applies to the fixed-label models; ``resume`` is a
     folder holding one resume journal per model; ``progress(model_name, done, total)`` is called as
-    clips finish."""
+    clips finish. With ``at`` (``precision=0.95``, or ``fa-per-hour=0.5`` with ``negatives``) each
+    model also gets its :class:`OperatingPoint`, and the models are sorted by recall there."""
     if sort not in METRICS:
         raise OptionError(f"sort={sort!r} is not allowed; use one of {', '.join(METRICS)}")
     dataset_labels = sorted({c.label for c in clips})
@@ -79,8 +128,45 @@ def compare(
             batch_size=batch_size,
             progress=(lambda done, total, name=name: progress(name, done, total)) if progress else None,
         )
-        rows.append(Compared(report, classifier.size_bytes))
+        point = _operating_point(classifier, clips, at, mapping, min_examples, negatives, batch_size) if at else None
+        rows.append(Compared(report, classifier.size_bytes, point))
+    if at is not None:
+        return sorted(rows, key=lambda row: -1.0 if row.at.recall is None else row.at.recall, reverse=True)
     return sorted(rows, key=lambda row: getattr(row.report, sort), reverse=True)
+
+
+def _operating_point(
+    classifier: Classifier,
+    clips: Sequence[LabelledClip],
+    target: Target,
+    label_map: Mapping[str, str] | None,
+    min_examples: int,
+    negatives: Sequence[str],
+    batch_size: int,
+) -> OperatingPoint:
+    if target.kind == "fa-per-hour":
+        from ..streaming.listener import StreamOptions
+        from .detection import calibrate_streams
+
+        if not negatives:
+            raise OptionError(f"--at {target} needs --negatives: hours of audio without the words")
+        calibration = calibrate_streams(
+            [classifier.name],
+            clips,
+            negatives,
+            target,
+            StreamOptions(vad_threshold=0.5),
+            label_map=dict(label_map or {}),
+            min_examples=min_examples,
+        )
+    else:
+        from .calibrate import calibrate, score_table
+
+        table = score_table(classifier.with_calibration(None), clips, label_map=label_map, batch_size=batch_size)
+        if all(t is None for t in table.truth):  # none of its labels is in the data
+            return OperatingPoint(str(target), None, 0, 0, {})
+        calibration = calibrate(table, target, min_examples=min_examples, model=classifier.name)
+    return OperatingPoint.of(calibration)
 
 
 def bind_dataset_labels(
