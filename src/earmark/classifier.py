@@ -1,13 +1,12 @@
 """The one classifier interface every engine implements.
 
-An engine supplies ``sample_rate``, ``labels``, its natural ``window_s`` and a
-``forward`` from a batch of mono clips to logits. Everything else - decoding,
-downmixing, resampling, long-audio windows, batching, activation, top-k,
-pooling and timelines - lives here once, for every engine.
+An engine supplies ``sample_rate``, ``labels``, its natural ``window_s`` and a ``forward`` from a batch of
+mono clips to logits. Everything else - decoding, downmixing, resampling, long-audio windows, batching,
+activation, top-k, pooling, calibrated thresholds and timelines - lives here once, for every engine.
 
-What callers need to know about a model is on this interface too, never found by
-probing an engine's attributes: ``engine``, ``size_bytes``, ``zero_shot`` and
-``labels_bound``, ``stream_window_s``, and ``frame_scorers()`` for streaming.
+What callers need to know about a model is on this interface too, never found by probing an engine's
+attributes: ``engine``, ``size_bytes``, ``zero_shot`` and ``labels_bound``, ``stream_window_s``,
+``calibration``, and ``frame_scorers()`` for streaming.
 """
 
 from __future__ import annotations
@@ -92,9 +91,7 @@ class Classifier(ABC):
     stream_window_s: float | None = None
     """The audio a streaming score looks at (a keyword detector's word length); None: ``window_s``."""
     calibration: Calibration | None = None
-    """Per-class thresholds and score maps (``earmark calibrate``), set by ``earmark.load`` from the
-    model folder's ``calibration.json`` or ``calibration=FILE``; applied by every prediction unless
-    ``calibrated=False``; an explicit ``threshold`` replaces its thresholds."""
+    """Per-class thresholds and score maps (:mod:`earmark.calibration`), set by ``earmark.load``."""
 
     @property
     def size_bytes(self) -> int | None:
@@ -213,7 +210,7 @@ class Classifier(ABC):
                 job = Job(name, 0, error=job)
             job_opts = opts
             if recordings is not None and job.error is None and job.source:
-                job_opts = opts.replace(**self.recording_options(recordings.info(_path_of(job))))
+                job_opts = opts.replace(**self.recording_options(recordings.info(job.path)))
             job.fold, job.options = self._fold(job_opts, job, on_segment, keep_timeline), job_opts
             pending.append(job)
             try:
@@ -292,17 +289,6 @@ class Classifier(ABC):
 
         opts = opts or self.default_options
         return thresholds_note(self.calibration if opts.calibrated else None, opts.threshold)
-
-    def with_calibration(self, calibration: Calibration | None) -> Classifier:
-        """The same model with ``calibration`` (None: without); :class:`OptionError` when it names
-        labels the model does not have. The model itself is shared, not copied."""
-        import copy
-
-        if calibration is not None and self.labels_bound:
-            calibration.check(self.labels, self.name)
-        calibrated = copy.copy(self)
-        calibrated.calibration = calibration
-        return calibrated
 
     def _fold(self, opts: ClassifyOptions, job: Job, on_segment: SegmentCallback | None, keep: bool) -> Fold:
         if job.span is not None:  # both ends open: its first and last runs may join its neighbours'
@@ -392,10 +378,6 @@ class Classifier(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, labels={len(self.labels)}, sample_rate={self.sample_rate})"
-
-
-def _path_of(job: Job) -> str:
-    return job.span.path if job.span is not None else str(job.source)
 
 
 def _file_path(source: Any) -> str | None:

@@ -43,6 +43,11 @@ class Job:
         return self.exhausted and self.folded == self.sent
 
     @property
+    def path(self) -> str:
+        """The file it reads: its span's, or its source's."""
+        return self.span.path if self.span is not None else str(self.source)
+
+    @property
     def duration_s(self) -> float:
         return (self.num_samples or 0) / self.sample_rate if self.sample_rate else 0.0
 

@@ -68,3 +68,33 @@ def test_train_from_the_index_then_classify(fresh_index, corpus, tmp_path):
     assert model.window_s == 3.0
     segments = model.classify(clip, merge=False).timeline.segments  # the index's 3 s windows
     assert len(segments) >= 2 and segments[0].end_s - segments[0].start_s == pytest.approx(3.0, abs=0.01)
+
+
+def test_calibrate_on_windows_reviewed_after_training(fresh_index, tmp_path):
+    """calibrate --db uses the index's reviewed windows, and for a head trained from this index only
+    the decisions made after it was trained (the earlier ones trained it)."""
+    index, trained_on = _label_two_per_class(fresh_index)
+    out = tmp_path / "model"
+    run_earmark("train", "--db", str(fresh_index), "--out", str(out))
+    later = []
+    for cls in ("001 - Dog bark", "002 - Rain", "009 - Rooster"):
+        mine = [r for r in index.rows() if Path(r["path"]).parent.name == cls and r["id"] not in trained_on]
+        later += [(r["id"], cls.split(" - ")[1], True) for r in mine[:4]]
+    Labels(index).add(later, source="review")
+    done = run_earmark(
+        "calibrate",
+        "--db",
+        str(fresh_index),
+        "--model",
+        str(out),
+        "--target",
+        "precision=0.5",
+        "--min-examples",
+        "3",
+        "--out",
+        str(out),
+        "--json",
+    )
+    written = json.loads(done.stdout)
+    assert {k: v["positives"] for k, v in written["classes"].items()} == {"Dog bark": 4, "Rain": 4, "Rooster": 4}
+    assert (out / "calibration.json").is_file() and written["thresholds"]

@@ -148,14 +148,22 @@ def test_cli_train(small_fsdd, tmp_path, caplog):
 def test_cli_train_keyword(tmp_path):
     positives = tmp_path / "computer"
     positives.mkdir()
-    for p in sorted(shared_path("data", "wakewords", "computer").glob("*.wav"))[:12]:
+    for p in sorted(shared_path("data", "wakewords", "computer").glob("*.wav"))[:20]:
         shutil.copy(p, positives / p.name)
     negatives = str(shared_path("data", "speech_commands", "no"))
+    longer = [str(shared_path("data", "multilingual")), str(shared_path("data", "wakewords", "jarvis"))]
     args = ["train-keyword", str(positives), "--out", str(tmp_path / "kw"), "--negatives", negatives]
-    result = CliRunner().invoke(app, args)
+    calibration = ["--fa-per-hour", "20", "--calibration-negatives", longer[0], "--calibration-negatives", longer[1]]
+    result = CliRunner().invoke(app, [*args, *calibration])
     assert result.exit_code == 0, result.output
     assert "keyword is caught in" in result.output
     assert json.loads((tmp_path / "kw" / "earmark.json").read_text())["detector"] == "computer"
+    # its threshold was chosen on held-out and calibration negatives streamed as listen streams them
+    chosen = json.loads((tmp_path / "kw" / "calibration.json").read_text())
+    computer = chosen["classes"]["computer"]
+    assert chosen["target"] == "fa-per-hour=20" and chosen["negatives_hours"] >= 0.05
+    assert computer["threshold"] is not None and computer["fa_per_hour"] <= 20 and computer["positives"] >= 5
+    assert f"threshold {computer['threshold']:.4g} for computer" in result.output
     empty = tmp_path / "empty"
     empty.mkdir()
     bad = CliRunner().invoke(app, ["train-keyword", str(empty), "--out", str(tmp_path / "x"), "--negatives", negatives])

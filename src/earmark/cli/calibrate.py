@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -80,18 +80,7 @@ def calibrate(
     from ..io.labelled import load_labelled
 
     wanted = Target.parse(target)
-    if out is None:
-        raise OptionError("give --out: a model folder (calibration.json goes into it) or a .json file")
-    if out.suffix.lower() != ".json" and not out.is_dir():
-        raise OptionError(f"--out {str(out)!r}: give a model folder (it exists) or a .json file")
-    if (data is None) == (db is None):
-        raise OptionError("give labelled DATA or --db INDEX (its reviewed windows), one of them")
-    if wanted.kind == "fa-per-hour" and not negatives:
-        raise OptionError(f"--target {wanted} needs --negatives: hours of audio without the words")
-    if wanted.kind == "fa-per-hour" and method != "none":
-        raise OptionError(
-            f"--method {method}: score maps need labelled clips of every class; use it with precision/recall"
-        )
+    _check(wanted, out, data, db, negatives, method)
     ref = model_ref(model, task)
     load = load_options.replace(calibration="none")  # thresholds are chosen on the raw scores
     if db is not None:
@@ -141,6 +130,22 @@ def calibrate(
     else:
         print_calibration(result)
     typer.echo(f"earmark: {result.describe()} -> {written}", err=True)
+
+
+def _check(wanted: Any, out: Path | None, data: str | None, db: Path | None, negatives: Any, method: str) -> None:
+    """Refuse a request that cannot be carried out, before any model loads."""
+    if out is None:
+        raise OptionError("give --out: a model folder (calibration.json goes into it) or a .json file")
+    if out.suffix.lower() != ".json" and not out.is_dir():
+        raise OptionError(f"--out {str(out)!r}: give a model folder (it exists) or a .json file")
+    if (data is None) == (db is None):
+        raise OptionError("give labelled DATA or --db INDEX (its reviewed windows), one of them")
+    if wanted.kind == "fa-per-hour" and not negatives:
+        raise OptionError(f"--target {wanted} needs --negatives: hours of audio without the words")
+    if wanted.kind == "fa-per-hour" and method != "none":
+        raise OptionError(
+            f"--method {method}: score maps need labelled clips of every class; use it with precision/recall"
+        )
 
 
 def _reviewed_clips(db: Path, model: str) -> list:

@@ -29,6 +29,7 @@ from .options import (
     model_ref,
     with_load_options,
 )
+from .events import AnnotationsOption, DetectorOption, EventThresholdOption, HopOption, VadOption, WindowOption
 from .output import Progress, print_comparison, print_failures, print_report
 
 DataArgument = Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")]
@@ -65,29 +66,12 @@ def evaluate(
     streaming: StreamingOption = False,
     label_column: LabelColumnOption = "label",
     batch_size: BatchSizeOption = 8,
-    annotations: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            help="DATA is long recordings annotated in these Raven tables, Audacity label tracks or CSV "
-            "(path,start_s,end_s,label): event- and segment-based metrics."
-        ),
-    ] = None,
-    threshold: Annotated[
-        Optional[float], typer.Option(help="--annotations: one threshold for every class (replaces calibrated ones).")
-    ] = None,
-    window_s: Annotated[Optional[float], typer.Option("--window-s", help="--annotations: window length (s).")] = None,
-    hop_s: Annotated[Optional[float], typer.Option("--hop-s", help="--annotations: step between windows (s).")] = None,
-    detector: Annotated[
-        Optional[bool],
-        typer.Option(
-            "--detector/--classifier",
-            help="--annotations: stream as listen does (events, DET curve) or score windows; default: "
-            "detector for wake words and keyword models.",
-        ),
-    ] = None,
-    vad_threshold: Annotated[
-        float, typer.Option("--vad-threshold", min=0, max=1, help="--detector: listen's VAD gate; 0: off.")
-    ] = 0.5,
+    annotations: AnnotationsOption = None,
+    threshold: EventThresholdOption = None,
+    window_s: WindowOption = None,
+    hop_s: HopOption = None,
+    detector: DetectorOption = None,
+    vad_threshold: VadOption = 0.5,
     *,
     load_options: LoadOptions,
 ) -> None:

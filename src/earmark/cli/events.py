@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import typer
 
 from ..frames import SlidingWindowScorer
 from ..options import LoadOptions
 from .options import load_model
+
+AnnotationsOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        help="DATA is long recordings annotated in these Raven tables, Audacity label tracks or CSV "
+        "(path,start_s,end_s,label): event- and segment-based metrics."
+    ),
+]
+EventThresholdOption = Annotated[
+    Optional[float], typer.Option(help="--annotations: one threshold for every class (replaces calibrated ones).")
+]
+WindowOption = Annotated[Optional[float], typer.Option("--window-s", help="--annotations: window length (s).")]
+HopOption = Annotated[Optional[float], typer.Option("--hop-s", help="--annotations: step between windows (s).")]
+DetectorOption = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--detector/--classifier",
+        help="--annotations: stream as listen does (events, DET curve) or score windows; default: "
+        "detector for wake words and keyword models.",
+    ),
+]
+VadOption = Annotated[
+    float, typer.Option("--vad-threshold", min=0, max=1, help="--detector: listen's VAD gate; 0: off.")
+]
 
 
 def evaluate_recordings(
@@ -38,7 +62,7 @@ def evaluate_recordings(
     if detector is None:  # a model with its own frame-by-frame front end is a detector
         detector = not all(isinstance(s, SlidingWindowScorer) for s in classifier.frame_scorers())
     if detector:
-        from ..evaluation.detection import evaluate_detector
+        from ..evaluation.events import evaluate_detector
         from ..streaming import StreamOptions
 
         stream = StreamOptions(threshold=threshold, vad_threshold=vad_threshold or None)

@@ -69,6 +69,7 @@ def listen(
         ignore=ignored,
     )
     stream = listener(models, options, load_options=load_options)
+    _say_thresholds(stream, threshold)
     chunks = mic_chunks() if mic else stdin_chunks(sample_rate=rate) if audio == "-" else file_chunks(audio)
     try:
         for chunk in chunks:
@@ -78,3 +79,13 @@ def listen(
             print_event(event, as_jsonl)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+def _say_thresholds(stream, threshold: float | None) -> None:
+    """One stderr line per calibrated model: its per-class thresholds, or that --threshold overrides them."""
+    from ..calibration import thresholds_note
+    from ..streaming.models import CalibratedScorer
+
+    calibrations = {id(s.calibration): s.calibration for s in stream.scorers if isinstance(s, CalibratedScorer)}
+    for calibration in calibrations.values():
+        typer.echo(f"earmark: thresholds: {thresholds_note(calibration, threshold)}", err=True)

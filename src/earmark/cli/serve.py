@@ -65,6 +65,8 @@ def serve(
         ref = parse_ref(spec)
         classifier = load_ref(ref, load_options)
         typer.echo(f"earmark: loaded {name} = {ref.target} ({classifier.engine}, {classifier.compute_type})", err=True)
+        if classifier.thresholds_note():
+            typer.echo(f"earmark: {name}: thresholds: {classifier.thresholds_note()}", err=True)
         served.append(ServedModel(name, ref.text, classifier))
     settings = ServeSettings(
         max_body_bytes=int(max_body_mb * 1024 * 1024),

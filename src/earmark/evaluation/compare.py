@@ -162,7 +162,7 @@ def _operating_point(
     else:
         from .calibrate import calibrate, score_table
 
-        table = score_table(classifier.with_calibration(None), clips, label_map=label_map, batch_size=batch_size)
+        table = score_table(classifier, clips, label_map=label_map, batch_size=batch_size)
         if all(t is None for t in table.truth):  # none of its labels is in the data
             return OperatingPoint(str(target), None, 0, 0, {})
         calibration = calibrate(table, target, min_examples=min_examples, model=classifier.name)

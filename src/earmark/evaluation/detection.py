@@ -263,6 +263,28 @@ def record_positive(listener: RecordingListener, clip: Any) -> list[Recorded]:
     return listener.stream([np.concatenate([pad, samples, pad])], STREAM_SAMPLE_RATE)
 
 
+def _record(
+    listener: RecordingListener, negatives: Sequence[str], clips: Sequence[Any], to_model: dict[str, str], progress: Any
+) -> tuple[list[list[Recorded]], dict[str, list[list[Recorded]]]]:
+    """The negative files streamed whole, and each positive clip alone, by model label."""
+    from ..io.streams import file_chunks
+
+    total, done = len(negatives) + len(clips), 0
+    recorded_negatives: list[list[Recorded]] = []
+    positives: dict[str, list[list[Recorded]]] = {}
+    for path in negatives:
+        recorded_negatives.append(listener.stream(file_chunks(path)))
+        done += 1
+        if progress:
+            progress(done, total)
+    for clip in clips:
+        positives.setdefault(to_model[clip.label], []).append(record_positive(listener, clip))
+        done += 1
+        if progress:
+            progress(done, total)
+    return recorded_negatives, positives
+
+
 def calibrate_streams(
     models: Sequence[str],
     clips: Sequence[Any],
@@ -279,7 +301,6 @@ def calibrate_streams(
     """Thresholds to a false-accept target for the models ``listen`` would run: the negative files
     streamed whole, each labelled clip of a model label streamed alone (clips of other labels are not
     used). ``progress(done, total)`` is called per file and clip."""
-    from ..io.streams import file_chunks
     from ..options import LoadOptions
     from ..streaming.models import scorers_for
     from .metrics import match_labels
@@ -290,19 +311,7 @@ def calibrate_streams(
     to_dataset = match_labels(labels, sorted({c.label for c in clips}), label_map)
     to_model = {d: m for m, d in to_dataset.items()}
     mine = [c for c in clips if c.label in to_model]
-    total, done = len(negatives) + len(mine), 0
-    recorded_negatives: list[list[Recorded]] = []
-    for path in negatives:
-        recorded_negatives.append(listener.stream(file_chunks(path)))
-        done += 1
-        if progress:
-            progress(done, total)
-    positives: dict[str, list[list[Recorded]]] = {}
-    for clip in mine:
-        positives.setdefault(to_model[clip.label], []).append(record_positive(listener, clip))
-        done += 1
-        if progress:
-            progress(done, total)
+    recorded_negatives, positives = _record(listener, negatives, mine, to_model, progress)
     scorer_of = {label: k for k, s in enumerate(listener.scorers) for label in s.labels}
     wanted = [label for label in labels if label not in options.ignore]
     per_label_neg = {label: [r[scorer_of[label]] for r in recorded_negatives] for label in wanted}
@@ -338,71 +347,3 @@ def calibrate_streams(
             },
         },
     )
-
-
-def evaluate_detector(
-    models: Sequence[str],
-    paths: Sequence[str],
-    annotations: dict[str, list[Any]],
-    options: StreamOptions,
-    *,
-    load_options: Any = None,
-    label_map: dict[str, str] | None = None,
-    t_collar: float = 0.2,
-) -> dict[str, Any]:
-    """A detector on annotated recordings, streamed as ``listen`` streams them: at the threshold it
-    runs at (its calibration's, the given one, or its own default), events matched to annotations
-    of their label that they overlap (within ``t_collar``); and the DET curve over thresholds -
-    misses against false accepts (events matching nothing) per hour of recording."""
-    from ..io.annotations import Annotation
-    from ..io.streams import file_chunks
-    from ..options import LoadOptions
-    from ..streaming.models import scorers_for
-    from .events import event_metrics
-    from .metrics import match_labels
-
-    scorers = scorers_for(models, options=load_options or LoadOptions())
-    listener = RecordingListener(scorers, options)
-    wanted = sorted({a.label for rows in annotations.values() for a in rows})
-    to_dataset = match_labels(listener.labels, wanted, label_map)
-    records = {path: listener.stream(file_chunks(path)) for path in paths}
-    hours = sum(r[0].duration_s for r in records.values()) / 3600
-    scorer_of = {label: k for k, s in enumerate(scorers) for label in s.labels}
-    reference = {p: list(annotations.get(p, ())) for p in paths}
-
-    def detected_at(label: str, threshold: float) -> dict[str, list[Any]]:
-        return {
-            p: [
-                Annotation(p, to_dataset[label], e.start_s, e.end_s)
-                for e in replay(rec[scorer_of[label]], label, threshold, options)
-            ]
-            for p, rec in records.items()
-        }
-
-    running = {label: options.threshold_for(label, scorers[scorer_of[label]].thresholds[label]) for label in to_dataset}
-    detected: dict[str, list[Any]] = {p: [] for p in paths}
-    curves = {}
-    for label, threshold in running.items():
-        for p, rows in detected_at(label, threshold).items():
-            detected[p] += rows
-        grid = thresholds_grid()
-        points = {"threshold": [], "fa_per_hour": [], "miss_rate": []}
-        for t in grid:
-            counts = event_metrics(
-                reference, detected_at(label, float(t)), [to_dataset[label]], overlap=True, t_collar=t_collar
-            )["per_class"][to_dataset[label]]
-            points["threshold"].append(float(t))
-            points["fa_per_hour"].append(counts["fp"] / hours if hours else math.nan)
-            points["miss_rate"].append(counts["fn"] / max(1, counts["tp"] + counts["fn"]))
-        curves[to_dataset[label]] = points
-    metrics = event_metrics(reference, detected, [to_dataset[k] for k in running], overlap=True, t_collar=t_collar)
-    return {
-        **metrics,
-        "fa_per_hour": metrics["counts"]["fp"] / hours if hours else math.nan,
-        "thresholds": {to_dataset[k]: v for k, v in running.items()},
-        "det": curves,
-        "hours": hours,
-        "recordings": len(paths),
-        "unmatched_labels": [label for label in wanted if label not in to_dataset.values()],
-        "detected": {p: [e.__dict__ for e in rows] for p, rows in detected.items()},
-    }

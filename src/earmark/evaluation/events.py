@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 
 from ..io.annotations import Annotation
+from ..streaming.listener import StreamOptions
 
 __all__ = [
     "SEGMENT_S",
     "T_COLLAR",
     "WindowScores",
+    "evaluate_detector",
     "evaluate_events",
     "event_metrics",
     "events_from_scores",
@@ -174,7 +176,7 @@ def segment_metrics(
 def _activity(events: Sequence[Annotation], column: Mapping[str, int], count: int, segment_s: float) -> np.ndarray:
     on = np.zeros((count, len(column)), bool)
     for e in events:
-        if e.label in column and e.end_s > e.start_s:
+        if e.label in column and e.end_s >= e.start_s:  # a point event marks its segment, as in sed_eval
             first = int(e.start_s // segment_s)
             last = min(count - 1, max(first, math.ceil(e.end_s / segment_s) - 1))
             on[first : last + 1, column[e.label]] = True
@@ -258,5 +260,72 @@ def evaluate_events(
         "recordings": len(paths),
         "hours": sum(durations.values()) / 3600,
         "pr_curves": curves,
+        "detected": {p: [e.__dict__ for e in rows] for p, rows in detected.items()},
+    }
+
+
+def evaluate_detector(
+    models: Sequence[str],
+    paths: Sequence[str],
+    annotations: dict[str, list[Any]],
+    options: StreamOptions,
+    *,
+    load_options: Any = None,
+    label_map: dict[str, str] | None = None,
+    t_collar: float = 0.2,
+) -> dict[str, Any]:
+    """A detector on annotated recordings, streamed as ``listen`` streams them: at the threshold it
+    runs at (its calibration's, the given one, or its own default), events matched to annotations
+    of their label that they overlap (within ``t_collar``); and the DET curve over thresholds -
+    misses against false accepts (events matching nothing) per hour of recording."""
+    from ..io.streams import file_chunks
+    from ..options import LoadOptions
+    from ..streaming.models import scorers_for
+    from .detection import RecordingListener, replay, thresholds_grid
+    from .metrics import match_labels
+
+    scorers = scorers_for(models, options=load_options or LoadOptions())
+    listener = RecordingListener(scorers, options)
+    wanted = sorted({a.label for rows in annotations.values() for a in rows})
+    to_dataset = match_labels(listener.labels, wanted, label_map)
+    records = {path: listener.stream(file_chunks(path)) for path in paths}
+    hours = sum(r[0].duration_s for r in records.values()) / 3600
+    scorer_of = {label: k for k, s in enumerate(scorers) for label in s.labels}
+    reference = {p: list(annotations.get(p, ())) for p in paths}
+
+    def detected_at(label: str, threshold: float) -> dict[str, list[Any]]:
+        return {
+            p: [
+                Annotation(p, to_dataset[label], e.start_s, e.end_s)
+                for e in replay(rec[scorer_of[label]], label, threshold, options)
+            ]
+            for p, rec in records.items()
+        }
+
+    running = {label: options.threshold_for(label, scorers[scorer_of[label]].thresholds[label]) for label in to_dataset}
+    detected: dict[str, list[Any]] = {p: [] for p in paths}
+    curves = {}
+    for label, threshold in running.items():
+        for p, rows in detected_at(label, threshold).items():
+            detected[p] += rows
+        grid = thresholds_grid()
+        points = {"threshold": [], "fa_per_hour": [], "miss_rate": []}
+        for t in grid:
+            counts = event_metrics(
+                reference, detected_at(label, float(t)), [to_dataset[label]], overlap=True, t_collar=t_collar
+            )["per_class"][to_dataset[label]]
+            points["threshold"].append(float(t))
+            points["fa_per_hour"].append(counts["fp"] / hours if hours else math.nan)
+            points["miss_rate"].append(counts["fn"] / max(1, counts["tp"] + counts["fn"]))
+        curves[to_dataset[label]] = points
+    metrics = event_metrics(reference, detected, [to_dataset[k] for k in running], overlap=True, t_collar=t_collar)
+    return {
+        **metrics,
+        "fa_per_hour": metrics["counts"]["fp"] / hours if hours else math.nan,
+        "thresholds": {to_dataset[k]: v for k, v in running.items()},
+        "det": curves,
+        "hours": hours,
+        "recordings": len(paths),
+        "unmatched_labels": [label for label in wanted if label not in to_dataset.values()],
         "detected": {p: [e.__dict__ for e in rows] for p, rows in detected.items()},
     }

@@ -120,7 +120,7 @@ def evaluate(
     finally:
         if journal:
             journal.close()
-    return _report(classifier, clips, done, data, label_map)
+    return _report(classifier, clips, done, data, label_map, thresholds=classifier.thresholds_note())
 
 
 def _warn_if_trained_on(classifier: Classifier, clips: Sequence[LabelledClip]) -> None:
@@ -142,7 +142,7 @@ def _warn_if_trained_on(classifier: Classifier, clips: Sequence[LabelledClip]) -
         )
 
 
-def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
+def _report(classifier, clips, done, data, label_map, *, thresholds: str | None = None) -> EvaluationReport:
     try:
         from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
     except ImportError as e:
@@ -182,5 +182,5 @@ def _report(classifier, clips, done, data, label_map) -> EvaluationReport:
         clips_per_s=len(clips) / seconds if seconds else 0.0,
         failed_clips=len(failed),
         failed=failed,
-        thresholds=classifier.thresholds_note(),
+        thresholds=thresholds,
     )
