@@ -11,6 +11,7 @@ import typer
 from ..errors import OptionError
 from ..options import LoadOptions
 from .app import app
+from .events import AnnotationsOption, DetectorOption, EventThresholdOption, HopOption, VadOption, WindowOption
 from .options import (
     BatchSizeOption,
     ConfigOption,
@@ -29,7 +30,6 @@ from .options import (
     model_ref,
     with_load_options,
 )
-from .events import AnnotationsOption, DetectorOption, EventThresholdOption, HopOption, VadOption, WindowOption
 from .output import Progress, print_comparison, print_failures, print_report
 
 DataArgument = Annotated[str, typer.Argument(help="A folder (one sub-folder per label) or a .csv/.jsonl manifest.")]

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import missing_extra
 from ..io.annotations import Annotation
 from ..streaming.listener import StreamOptions
 
@@ -89,7 +90,10 @@ def _matches(
     collars, or with ``overlap`` by any overlap within ``t_collar``)."""
     if not reference or not detected:
         return 0
-    from scipy.optimize import linear_sum_assignment
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError as e:
+        raise missing_extra("scipy", "eval", "event matching") from e
 
     ok = np.zeros((len(reference), len(detected)))
     for i, r in enumerate(reference):

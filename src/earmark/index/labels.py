@@ -28,7 +28,6 @@ from .store import Index
 __all__ = ["Decision", "Labels", "import_labels"]
 
 TABLE = "labels"
-RAVEN_LABELS = ("Label", "Annotation", "Species", "Common Name", "Class", "Sound Type")
 TRUE = {"1", "true", "yes", "y", "positive", "pos", "+"}
 FALSE = {"0", "false", "no", "n", "negative", "neg", "-"}
 
@@ -252,12 +251,12 @@ def _read_rows(path: Path) -> Iterable[tuple[str, Mapping[str, Any]]]:
                     raise OptionError(f"{path}:{n}: not a JSON object")
                 yield f"{path}:{n}", row
         return
+    if "Begin Time (s)" in text.partition("\n")[0]:
+        yield from _raven_with_own_name(path, text)
+        return
     delimiter = "\t" if "\t" in text.partition("\n")[0] else ","
     reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
     fields = reader.fieldnames or []
-    if "Begin Time (s)" in fields:
-        yield from _raven_rows(path, reader, fields)
-        return
     if "label" not in fields or not ({"id"} <= set(fields) or {"path", "start_s", "end_s"} <= set(fields)):
         raise OptionError(
             f"{path}: columns {fields} are not a labels file; use id,label[,positive] or "
@@ -267,22 +266,9 @@ def _read_rows(path: Path) -> Iterable[tuple[str, Mapping[str, Any]]]:
         yield f"{path}:{n}", row
 
 
-def _raven_rows(path: Path, reader: Any, fields: list[str]) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    column = next((c for c in RAVEN_LABELS if c in fields), None)
-    if column is None:
-        raise OptionError(f"{path}: a Raven table with no label column; expected one of {', '.join(RAVEN_LABELS)}")
-    file_column = next((c for c in ("Begin Path", "Begin File") if c in fields), None)
-    own = path.name.split(".")[0]  # REC.Table.1.selections.txt names REC
-    for n, row in enumerate(reader, start=2):
-        if row.get("View", "").startswith("Waveform"):  # Raven lists a selection once per view
-            continue
-        yield (
-            f"{path}:{n}",
-            {
-                "path": (row.get(file_column) if file_column else None) or own,
-                "start_s": row["Begin Time (s)"],
-                "end_s": row["End Time (s)"],
-                "label": row[column],
-                "positive": row.get("positive"),
-            },
-        )
+def _raven_with_own_name(path: Path, text: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """A Raven table's rows; a table without a file column names its recording: REC.Table.1.selections.txt -> REC."""
+    from ..io.annotations import raven_rows
+
+    for where, row in raven_rows(path, text):
+        yield where, row | ({"path": path.name.split(".")[0]} if row["path"] == path.name else {})

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OptionError
 
-__all__ = ["RAVEN_LABELS", "Annotation", "read_annotations"]
+__all__ = ["RAVEN_LABELS", "Annotation", "raven_rows", "read_annotations"]
 
 # Raven tables name their label column in several ways (BirdNET writes "Species Code"/"Common Name")
-RAVEN_LABELS = ("Label", "label", "Annotation", "Species", "Common Name", "Class", "Species Code")
+RAVEN_LABELS = ("Label", "label", "Annotation", "Species", "Common Name", "Class", "Sound Type", "Species Code")
 SUFFIXES = (".txt", ".csv", ".tsv")
 
 
@@ -75,7 +75,10 @@ def _rows(file: Path):
             yield file.name, parts[2].strip(), *_times(parts[0], parts[1], f"{file}:{n}"), f"{file}:{n}"
 
 
-def _raven(file: Path, text: str):
+def raven_rows(file: Path, text: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A Raven selection table's selections (each once, not once per view) as ``(where, row)``:
+    ``path`` (its ``Begin Path``/``Begin File``, else the table's own file name), ``start_s``,
+    ``end_s``, ``label`` and ``positive`` (a column some tables add), as text."""
     reader = csv.DictReader(text.splitlines(), delimiter="\t")
     fields = reader.fieldnames or []
     column = next((c for c in RAVEN_LABELS if c in fields), None)
@@ -85,9 +88,21 @@ def _raven(file: Path, text: str):
     for n, row in enumerate(reader, start=2):
         if row.get("View", "").startswith("Waveform"):  # Raven lists a selection once per view
             continue
-        name = (row.get(path_column) if path_column else None) or file.name
-        where = f"{file}:{n}"
-        yield name, row[column].strip(), *_times(row["Begin Time (s)"], row["End Time (s)"], where), where
+        yield (
+            f"{file}:{n}",
+            {
+                "path": (row.get(path_column) if path_column else None) or file.name,
+                "start_s": row["Begin Time (s)"],
+                "end_s": row["End Time (s)"],
+                "label": row[column],
+                "positive": row.get("positive"),
+            },
+        )
+
+
+def _raven(file: Path, text: str):
+    for where, row in raven_rows(file, text):
+        yield row["path"], row["label"].strip(), *_times(row["start_s"], row["end_s"], where), where
 
 
 def _times(start: str, end: str, where: str) -> tuple[float, float]:
