@@ -131,36 +131,12 @@ def test_serve_applies_it_and_says_so_in_a_header(calibrated):
 
 def test_listen_applies_it_and_threshold_overrides(calibrated):
     model, file, root = calibrated
-    code, out, err = run(
-        "listen",
-        root / "audio" / "b.wav",
-        "-m",
-        model,
-        "--calibration",
-        file,
-        "--jsonl",
-        "--vad-threshold",
-        "0",
-        "--ignore",
-        "",
-    )
+    listen = ["listen", root / "audio" / "b.wav", "-m", model, "--calibration", file, "--jsonl"]
+    every_label = ["--vad-threshold", "0", "--ignore", ""]  # no VAD gate, no filler classes
+    code, out, err = run(*listen, *every_label)
     labels = {json.loads(line)["label"] for line in out.splitlines()}
     assert code == 0 and labels == {KEEP} and "per-class thresholds" in err
-    code, out, err = run(
-        "listen",
-        root / "audio" / "b.wav",
-        "-m",
-        model,
-        "--calibration",
-        file,
-        "--jsonl",
-        "--vad-threshold",
-        "0",
-        "--ignore",
-        "",
-        "--threshold",
-        "0",
-    )
+    code, out, err = run(*listen, *every_label, "--threshold", "0")
     assert code == 0 and len({json.loads(line)["label"] for line in out.splitlines()}) > 1 and "overrides" in err
 
 

@@ -138,3 +138,29 @@ def test_calibrate_refuses_bad_requests_with_exit_2(tmp_path):
         result = CliRunner().invoke(app, ["calibrate", str(tmp_path), "--model", "wake-word/alexa", *args, *out])
         assert result.exit_code == 2, (args, result.output)
         assert not (tmp_path / "c.json").exists()
+
+
+def test_compare_at_an_operating_point(model_dir, tmp_path):
+    """compare --at precision=0.9: each model's recall there, the real model first, the random one after."""
+    model = shared_path("models", "mlcommons_tiny", "keyword_spotting", "trained_models", "kws_ref_model.tflite")
+    data = shared_path("data", "speech_commands")
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(data),
+            "-m",
+            str(model_dir("ast")),
+            "-m",
+            str(model),
+            "--at",
+            "precision=0.9",
+            "--report",
+            str(tmp_path / "all.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "all.json").read_text())
+    assert rows[0]["model"] == str(model) and rows[0]["at"]["target"] == "precision=0.9"
+    assert rows[0]["at"]["recall"] >= 0.8 and rows[0]["at"]["classes"] >= 8
+    assert rows[1]["at"]["recall"] is None or rows[1]["at"]["recall"] < rows[0]["at"]["recall"]

@@ -132,3 +132,43 @@ def test_evaluate_a_detector_on_an_annotated_scene(alexa_scene, tmp_path):
     det = events["det"]["alexa"]
     assert det["miss_rate"][0] == 0 and det["miss_rate"][-1] >= det["miss_rate"][0]  # misses grow with the threshold
     assert (tmp_path / "plots" / "det.png").stat().st_size > 5000
+
+
+def test_evaluate_a_classifier_on_a_scene_of_real_words(tmp_path):
+    """Twelve Speech Commands words at known times: the keyword model's windows find them (segments)."""
+    from earmark import load_audio
+
+    model = shared_path("models", "mlcommons_tiny", "keyword_spotting", "trained_models", "kws_ref_model.tflite")
+    words = shared_path("data", "speech_commands")
+    parts, rows, t = [], ["path,start_s,end_s,label"], 0.0
+    for word in ("yes", "no", "stop", "go", "left", "right"):
+        for path in sorted((words / word).glob("*.wav"))[:2]:
+            x = load_audio(path).mono().resample(16000).samples
+            parts += [np.zeros(32000, np.float32), x]
+            rows.append(f"{tmp_path / 'scene.wav'},{t + 2:.3f},{t + 2 + len(x) / 16000:.3f},{word}")
+            t += 2 + len(x) / 16000
+    sf.write(tmp_path / "scene.wav", np.concatenate(parts), 16000)
+    (tmp_path / "scene.csv").write_text("\n".join(rows) + "\n")
+    args = [
+        "evaluate",
+        str(tmp_path / "scene.wav"),
+        "--annotations",
+        str(tmp_path / "scene.csv"),
+        "--model",
+        str(model),
+        "--window-s",
+        "1",
+        "--hop-s",
+        "0.25",
+        "--report",
+        str(tmp_path / "r.json"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    events = report["events"]
+    assert report["detector"] is False and set(events["per_class"]) == {"yes", "no", "stop", "go", "left", "right"}
+    assert events["segments"]["recall"] >= 0.8 and events["segments"]["segment_s"] == 1.0
+    assert {"precision", "recall", "f1", "class_wise_f1", "pr_curves", "thresholds"} <= set(events)
+    detected = {e["label"] for rows in events["detected"].values() for e in rows}
+    assert {"yes", "no", "stop"} <= detected
