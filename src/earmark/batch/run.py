@@ -129,7 +129,7 @@ class BatchOptions:
         from ..calibration import Calibration, thresholds_note
 
         path = self._calibration_file()
-        threshold = (self.classify.threshold if self.classify else None) or self.changes.get("threshold")
+        threshold = self.changes.get("threshold", self.classify.threshold if self.classify else None)
         return thresholds_note(Calibration.read(path) if path else None, threshold)
 
     def recordings_info(self, *, quiet: bool = False) -> Recordings:
