@@ -28,6 +28,16 @@ def test_thresholds_have_a_known_answer():
     assert pick_threshold(np.array([0.5, 0.5, 0.4]), np.array([True, False, True]), Target("precision", 0.9)) is None
 
 
+def test_a_confident_threshold_needs_enough_clips_to_support_it():
+    """Clopper-Pearson: 29 of 29 right is the fewest that shows precision >= 0.9 with 95 % confidence."""
+    for n, expected in ((28, None), (29, 0.5)):
+        scores = np.r_[np.full(n, 0.9), np.full(5, 0.5)[:0], np.full(10, 0.1)]
+        positive = np.r_[np.ones(n, bool), np.zeros(10, bool)]
+        found = pick_threshold(scores, positive, Target("precision", 0.9), confidence=0.95)
+        assert (found is None) if expected is None else found == 0.9
+    assert pick_threshold(scores, positive, Target("precision", 0.9)) == 0.9  # no confidence: the clips' value
+
+
 def test_targets_are_parsed_and_checked():
     assert (
         Target.parse("precision=0.95") == Target("precision", 0.95)
@@ -64,13 +74,13 @@ def test_a_class_with_two_examples_is_refused_its_threshold():
 def test_an_unreachable_target_is_refused_not_invented():
     table = _table(sharp=2.0)  # the classes' scores have the same distribution: no threshold reaches 0.99
     flat = ScoreTable(table.labels, np.random.default_rng(1).random(table.scores.shape), table.truth)
-    result = calibrate(flat, Target("precision", 0.99))
+    result = calibrate(flat, Target("precision", 0.99), confidence=0.0)
     assert result.thresholds == {} and all("not reached" in c.reason for c in result.classes)
 
 
 def test_thresholds_hold_out_of_sample_within_their_interval():
     fit, held = _table(seed=0), _table(seed=1)
-    result = calibrate(fit, Target("precision", 0.9))
+    result = calibrate(fit, Target("precision", 0.9), confidence=0.0)
     for c in result.classes:
         low, high = c.interval
         assert low <= c.precision <= high and c.precision >= 0.9
@@ -83,7 +93,7 @@ def test_thresholds_hold_out_of_sample_within_their_interval():
 def test_score_maps_lower_the_calibration_error(method):
     table = _table(seed=2)
     squashed = ScoreTable(table.labels, table.scores**3, table.truth)  # overconfident-low: badly calibrated
-    result = calibrate(squashed, Target("precision", 0.9), method=method)
+    result = calibrate(squashed, Target("precision", 0.9), method=method, confidence=0.0)
     assert result.ece_after < result.ece_before / 2
     mapped = result.apply(squashed.scores, squashed.labels)
     assert ece(mapped, squashed.truth, squashed.labels, ["a", "b"]) <= result.ece_after + 1e-9  # in-sample is kinder
@@ -116,10 +126,11 @@ def test_calibrate_a_real_keyword_model(tmp_path):
     written = json.loads(out.read_text())
     assert written["target"] == "precision=0.9" and written["thresholds"] == {}  # 10 clips per word < 11
     assert all("too few examples: 10" in c["reason"] for c in written["classes"].values())
-    result = CliRunner().invoke(
-        app, ["calibrate", str(data), "--model", str(model), "--target", "precision=0.9", "--out", str(out), "--json"]
-    )
-    written = json.loads(result.stdout)
+    # 10 clips a word cannot show precision >= 0.9 with 95 % confidence (10 of 10 right: lower bound 0.74)
+    base = ["calibrate", str(data), "--model", str(model), "--target", "precision=0.9", "--out", str(out), "--json"]
+    written = json.loads(CliRunner().invoke(app, base).stdout)
+    assert written["thresholds"] == {} and "with 95% confidence" in written["classes"]["yes"]["reason"]
+    written = json.loads(CliRunner().invoke(app, [*base, "--confidence", "0"]).stdout)
     assert set(written["thresholds"]) >= {"yes", "no", "stop"}
     for c in written["classes"].values():
         if c["threshold"] is not None:

@@ -91,6 +91,8 @@ def test_calibrate_on_windows_reviewed_after_training(fresh_index, tmp_path):
         "precision=0.5",
         "--min-examples",
         "3",
+        "--confidence",
+        "0",
         "--out",
         str(out),
         "--json",

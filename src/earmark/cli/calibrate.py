@@ -55,6 +55,14 @@ def calibrate(
     min_examples: Annotated[
         int, typer.Option(min=1, help="Fewer clips of a class than this: no threshold for it.")
     ] = 10,
+    confidence: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=0.999,
+            help="precision/recall: met at this one-sided confidence (Clopper-Pearson); 0: on the clips.",
+        ),
+    ] = 0.95,
     label_pattern: LabelPatternOption = None,
     label_map: LabelMapOption = None,
     limit: LimitOption = None,
@@ -117,7 +125,16 @@ def calibrate(
             table = score_table(
                 classifier, clips, label_map=mapping, batch_size=batch_size, progress=lambda d, t: advance()
             )
-        result = fit(table, wanted, method=method, min_examples=min_examples, model=ref.text, data=where, seed=seed)
+        result = fit(
+            table,
+            wanted,
+            method=method,
+            min_examples=min_examples,
+            confidence=confidence,
+            model=ref.text,
+            data=where,
+            seed=seed,
+        )
     written = result.write(out)
     result = result.replace(path=str(written))
     if plot:

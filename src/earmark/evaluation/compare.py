@@ -165,7 +165,8 @@ def _operating_point(
         table = score_table(classifier, clips, label_map=label_map, batch_size=batch_size)
         if all(t is None for t in table.truth):  # none of its labels is in the data
             return OperatingPoint(str(target), None, 0, 0, {})
-        calibration = calibrate(table, target, min_examples=min_examples, model=classifier.name)
+        # a point of each class's curve on these clips (no confidence margin): models compared alike
+        calibration = calibrate(table, target, min_examples=min_examples, confidence=0.0, model=classifier.name)
     return OperatingPoint.of(calibration)
 
 
