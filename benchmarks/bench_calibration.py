@@ -88,14 +88,14 @@ def run(name, splits, encoder, split_by, min_examples, targets, tmp):
                     mapped[:, j] = m(mapped[:, j])
                 after[method] = ece(mapped, check.truth, model.labels, present)
             eces.append({"split": f"{title}: calibrate {cal}, test {test}", "before": before, **after})
-            for value in targets:
-                result = calibrate(
-                    ScoreTable(fit.labels, fit.scores, fit.truth), Target("precision", value), min_examples=min_examples
-                )
+            for value, confidence in ((v, c) for v in targets for c in (0.0, 0.95)):
+                table = ScoreTable(fit.labels, fit.scores, fit.truth)
+                result = calibrate(table, Target("precision", value), min_examples=min_examples, confidence=confidence)
                 for c in result.classes:
                     row = {
                         "split": f"{title}: calibrate {cal}, test {test}",
                         "target": value,
+                        "confidence": confidence,
                         "label": c.label,
                         "threshold": c.threshold,
                         "reason": c.reason,

@@ -27,6 +27,15 @@ from .options import (
 )
 from .output import Progress, print_calibration
 
+DataArgument = Annotated[
+    Optional[str], typer.Argument(help="Labelled audio: a folder (one sub-folder per label) or a manifest.")
+]
+ConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        min=0, max=0.999, help="precision/recall: met at this one-sided confidence (Clopper-Pearson); 0: on the clips."
+    ),
+]
 TargetOption = Annotated[
     str, typer.Option(help="precision=P, recall=R (labelled clips), or fa-per-hour=X (detectors, with --negatives).")
 ]
@@ -35,9 +44,7 @@ TargetOption = Annotated[
 @app.command()
 @with_load_options
 def calibrate(
-    data: Annotated[
-        Optional[str], typer.Argument(help="Labelled audio: a folder (one sub-folder per label) or a manifest.")
-    ] = None,
+    data: DataArgument = None,
     model: ModelOption = None,
     task: TaskOption = None,
     target: TargetOption = "precision=0.95",
@@ -55,14 +62,7 @@ def calibrate(
     min_examples: Annotated[
         int, typer.Option(min=1, help="Fewer clips of a class than this: no threshold for it.")
     ] = 10,
-    confidence: Annotated[
-        float,
-        typer.Option(
-            min=0,
-            max=0.999,
-            help="precision/recall: met at this one-sided confidence (Clopper-Pearson); 0: on the clips.",
-        ),
-    ] = 0.95,
+    confidence: ConfidenceOption = 0.95,
     label_pattern: LabelPatternOption = None,
     label_map: LabelMapOption = None,
     limit: LimitOption = None,
@@ -98,24 +98,11 @@ def calibrate(
     mapping = _read_label_map(label_map)
     where = str(db or data)
     if wanted.kind == "fa-per-hour":
-        from ..evaluation.detection import calibrate_streams
         from ..streaming import StreamOptions
 
-        files = expand_sources(negatives or [])
         stream = StreamOptions(patience=patience, refractory_s=refractory_s, vad_threshold=vad_threshold or None)
-        with Progress(len(files) + len(clips), description="streaming") as advance:
-            result = calibrate_streams(
-                [ref.text],
-                clips,
-                files,
-                wanted,
-                stream,
-                load_options=load,
-                label_map=mapping,
-                min_examples=min_examples,
-                data=where,
-                progress=lambda d, t: advance(),
-            )
+        result = _streamed(ref, clips, expand_sources(negatives or []), wanted, stream, load, mapping, min_examples,
+                           where)  # fmt: skip
     else:
         from ..evaluation.calibrate import calibrate as fit
         from ..evaluation.calibrate import score_table
@@ -147,6 +134,17 @@ def calibrate(
     else:
         print_calibration(result)
     typer.echo(f"earmark: {result.describe()} -> {written}", err=True)
+
+
+def _streamed(ref, clips, files, wanted, stream, load, mapping, min_examples, where) -> Any:
+    """fa-per-hour: the negatives and each positive streamed as listen streams them."""
+    from ..evaluation.detection import calibrate_streams
+
+    with Progress(len(files) + len(clips), description="streaming") as advance:
+        return calibrate_streams(
+            [ref.text], clips, files, wanted, stream, load_options=load, label_map=mapping,
+            min_examples=min_examples, data=where, progress=lambda d, t: advance(),
+        )  # fmt: skip
 
 
 def _check(wanted: Any, out: Path | None, data: str | None, db: Path | None, negatives: Any, method: str) -> None:

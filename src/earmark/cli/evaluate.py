@@ -86,22 +86,11 @@ def evaluate(
     if annotations:
         from .events import evaluate_recordings
 
-        raise typer.Exit(
-            evaluate_recordings(
-                data,
-                ref,
-                annotations,
-                load_options,
-                threshold=threshold,
-                window_s=window_s,
-                hop_s=hop_s,
-                detector=detector,
-                vad_threshold=vad_threshold,
-                report=report,
-                plot=plot,
-                label_map=_read_label_map(label_map),
-            )
-        )
+        found = dict(threshold=threshold, window_s=window_s, hop_s=hop_s, detector=detector, plot=plot)  # noqa: C408
+        mapping = _read_label_map(label_map)
+        code = evaluate_recordings(data, ref, annotations, load_options, **found, vad_threshold=vad_threshold,
+                                   report=report, label_map=mapping)  # fmt: skip
+        raise typer.Exit(code)
 
     hf = {"split": split, "config": config, "streaming": streaming, "label_column": label_column}
     clips = load_labelled(
