@@ -51,11 +51,15 @@ class Recorded:
     scores: list[np.ndarray] = field(default_factory=list)
     speech: list[float] = field(default_factory=list)
     duration_s: float = 0.0
+    _arrays: Any = field(default=None, repr=False, compare=False)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        width = len(self.labels)
-        scores = np.stack(self.scores) if self.scores else np.zeros((0, width), np.float32)
-        return np.asarray(self.steps, np.int64), scores, np.asarray(self.speech, np.float32)
+        """Steps, scores and speech as arrays, stacked once (a curve replays them at every threshold)."""
+        if self._arrays is None or len(self._arrays[0]) != len(self.steps):
+            width = len(self.labels)
+            scores = np.stack(self.scores) if self.scores else np.zeros((0, width), np.float32)
+            self._arrays = (np.asarray(self.steps, np.int64), scores, np.asarray(self.speech, np.float32))
+        return self._arrays
 
 
 class RecordingListener(Listener):
