@@ -171,7 +171,7 @@ def open_stream(source: str | bytes, name: str | None = None) -> AudioStream:
         reader.close()
         raw.close()
         raise
-    if reader.format == "MP3" and _has_ffmpeg():
+    if reader.format == "MP3" and has_ffmpeg():
         # libsndfile 1.2.2's MPEG decoder returns zeros after the end of every read that is not the
         # whole file (measured: 6,595 of 882,000 samples in 2^18-frame reads); FFmpeg decodes MP3 in
         # ranges with the same samples as libsndfile's one whole read (within 1.2e-6).
@@ -214,7 +214,9 @@ def _sndfile_blocks(stream: AudioStream, start: int, frames: int) -> Iterator[np
     _check_length(stream, start, read)
 
 
-def _has_ffmpeg() -> bool:
+def has_ffmpeg() -> bool:
+    """Whether FFmpeg's decoder (torchcodec) imports; the first call pays its import (torch: seconds), so a
+    server calls this while it starts rather than on its first m4a or undecodable upload."""
     try:
         from torchcodec.decoders import AudioDecoder  # noqa: F401
     except (ImportError, OSError, RuntimeError):

@@ -85,6 +85,9 @@ def create_app(models: list[ServedModel], settings: ServeSettings | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> Any:
+        from ..io.blocks import has_ffmpeg
+
+        await asyncio.to_thread(has_ffmpeg)  # before the first request: its import takes seconds
         yield
         for served in models:  # uvicorn has stopped taking requests: finish each queue, then stop
             await asyncio.to_thread(served.batcher.close)
