@@ -96,6 +96,8 @@ class Engine:
     """The engine options (``LoadOptions.engine_options``) it takes."""
     models: tuple[str, ...] = ()
     """Built-in model names it serves (``whisper-base``), whatever ``claims`` says."""
+    precision_from_model: bool = False
+    """The model fixes its precision (an export): none asked means the model's, and the loader refuses another."""
     runtimes: tuple[Runtime, ...] = ()
     """Other engines' names it also answers to, with what it honours there: a trained head runs its
     encoder on ``transformers`` or ``onnx``, so ``engine="onnx"`` asks it too."""
@@ -124,8 +126,8 @@ class Engine:
             allowed = f"it takes {', '.join(self.options)}" if self.options else "it takes none"
             raise OptionError(f"option(s) {', '.join(unknown)} are not for the {self.name} engine ({ref!r}); {allowed}")
         where = self.name if runtime.name == self.name else f"{self.name} engine on {runtime.name}"
-        compute_type = options.compute_type or runtime.compute_types[0]
-        if compute_type not in runtime.compute_types:
+        compute_type = options.compute_type or (None if self.precision_from_model else runtime.compute_types[0])
+        if compute_type is not None and compute_type not in runtime.compute_types:
             hint = _elsewhere(table, ref, lambda r: compute_type in r.compute_types, f"-{compute_type}")
             raise OptionError(
                 f"compute_type={compute_type!r}: the {where} engine runs {' or '.join(runtime.compute_types)}{hint}"
@@ -195,11 +197,31 @@ def _is_hub_id_or_folder(ref: str) -> bool:
 ONNX_COMPUTE = ("float32", "int8")
 TORCH_DEVICES = ("cpu", "cuda", "mps")
 
+def _is_export(ref: str) -> bool:
+    from .engines.exported import is_export
+
+    return is_export(ref)
+
+
+def _is_head(ref: str) -> bool:
+    return _folder_with("earmark.json")(ref) and not _is_export(ref)
+
+
 # The built-in engines, asked in this order (the transformers catch-all last, after entry points).
 ENGINES: tuple[Engine, ...] = (
     Engine(
+        "exported",
+        _is_export,
+        "earmark.engines.exported:load",
+        "folders written by earmark export: ONNX Runtime and NumPy, no torch (float32 or int8, as exported)",
+        compute_types=ONNX_COMPUTE,
+        threads=True,
+        zero_shot=True,  # refused by the loader with its own message: labels are bound at export
+        precision_from_model=True,
+    ),
+    Engine(
         "head",
-        _folder_with("earmark.json"),
+        _is_head,
         "earmark.engines.head:load",
         "heads trained by earmark train (the encoder on transformers by default, or on onnx)",
         threads=True,

@@ -88,18 +88,21 @@ def _setup(
 ) -> None:
     """The CLI prints results and one-line errors; libraries' own progress bars and notices (transformers'
     "Loading weights", TFLite's "Created TensorFlow Lite XNNPACK delegate") would garble them, so they
-    are shown only with --verbose."""
-    from transformers.utils import logging as hf_logging
+    are shown only with --verbose. transformers reads these settings when (and if) a command imports it:
+    a command that does not use it does not pay its import."""
+    import sys
 
     if debug:
         os.environ[DEBUG_ENV] = "1"
     if verbose:
         logging.getLogger("earmark").setLevel(logging.DEBUG)
-        hf_logging.set_verbosity_info()
-        hf_logging.enable_progress_bar()
-    else:
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+    os.environ["TRANSFORMERS_VERBOSITY"] = "info" if verbose else "error"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "0" if verbose else "1"
+    if "transformers" in sys.modules:  # already imported (a Python caller of the CLI): set it directly
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_info() if verbose else hf_logging.set_verbosity_error()
+        hf_logging.enable_progress_bar() if verbose else hf_logging.disable_progress_bar()
 
 
 def main() -> None:

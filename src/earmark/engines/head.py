@@ -32,6 +32,7 @@ from .encoders import FrameStream, load_encoder, stats_pool
 
 __all__ = [
     "CONFIG",
+    "NUMPY_WEIGHTS",
     "OTHER",
     "SPEC",
     "WEIGHTS",
@@ -47,6 +48,7 @@ __all__ = [
 
 CONFIG = "earmark.json"
 WEIGHTS = "head.safetensors"
+NUMPY_WEIGHTS = "head.npz"  # a torch head's weights for NumPy (earmark export writes them)
 SPEC = "head.json"
 OTHER = "_other"  # the negative class of a keyword detector
 
@@ -123,17 +125,38 @@ class TrainedHead:
     intercept: np.ndarray | None = None
     module: Any = None
     stopping: Stopping | None = None
+    weights: dict[str, np.ndarray] | None = None
+    """A torch head's state in NumPy arrays (an exported head runs without torch)."""
 
     def logits(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         """``(len(frames), len(classes))`` for each clip's encoder frames."""
         if self.kind == "logistic":
             x = np.stack([stats_pool(f) for f in frames])
             return ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
+        if self.module is None:
+            return np.stack([self._numpy_logits((np.asarray(f, np.float32) - self.mean) / self.scale) for f in frames])
         import torch
 
         x, mask = pad_frames(frames, self.mean, self.scale)
         with torch.no_grad():
             return self.module(x, mask).numpy()
+
+    def _numpy_logits(self, x: np.ndarray) -> np.ndarray:
+        """The torch network's forward in NumPy (inference: dropout off) on one clip's standardised frames."""
+        w = self.weights
+        if self.kind == "mlp":
+            weights = np.full(len(x), 1.0 / len(x), np.float32)
+            hidden = np.maximum(0.0, _weighted_stats(x, weights) @ w["net.1.weight"].T + w["net.1.bias"])
+        else:
+            scores = np.tanh(x @ w["attend.0.weight"].T + w["attend.0.bias"]) @ w["attend.2.weight"].T
+            scores = scores[:, 0] + w["attend.2.bias"][0]
+            e = np.exp(scores - scores.max())
+            hidden = _weighted_stats(x, e / e.sum())
+        return hidden @ w["out.weight"].T + w["out.bias"]
+
+    def numpy_state(self) -> dict[str, np.ndarray]:
+        """A torch head's state as float32 arrays (what :data:`NUMPY_WEIGHTS` holds)."""
+        return {k: v.detach().float().numpy() for k, v in self.module.state_dict().items()}
 
     def save(self, folder: Path) -> None:
         """``head.json`` (and ``head.safetensors`` for a torch head) in ``folder``, each written atomically."""
@@ -161,12 +184,22 @@ class TrainedHead:
         mean, scale = np.array(spec["mean"], np.float32), np.array(spec["scale"], np.float32)
         if kind == "logistic":
             return cls(kind, classes, mean, scale, np.array(spec["coef"]), np.array(spec["intercept"]))
+        if (folder / NUMPY_WEIGHTS).is_file():
+            with np.load(folder / NUMPY_WEIGHTS) as arrays:
+                return cls(kind, classes, mean, scale, weights={k: arrays[k] for k in arrays.files})
         from safetensors.torch import load_file
 
         module = head_networks()[kind](len(mean), len(classes))
         module.load_state_dict(load_file(str(folder / WEIGHTS)))
         stopping = Stopping(spec["epochs"], spec["stopped_at"], spec.get("validation_loss"), spec["refit"])
         return cls(kind, classes, mean, scale, module=module.eval(), stopping=stopping)
+
+
+def _weighted_stats(frames: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted mean and standard deviation of frames, joined (the torch heads' pooling)."""
+    mean = weights @ frames
+    var = weights @ (frames - mean) ** 2
+    return np.concatenate([mean, np.sqrt(np.maximum(var, 1e-8))])
 
 
 class HeadClassifier(Classifier):

@@ -37,6 +37,7 @@ __all__ = [
     "check_compute_type",
     "eager_or_default",
     "export_cached",
+    "probe_clips",
 ]
 
 logger = logging.getLogger("earmark")
@@ -142,7 +143,7 @@ def _export(ref: str, network: Network, compute_type: str, work: Path) -> None:
     import torch
 
     module = network.build(False).eval()
-    probes = _probes(network.sample_rate, network.window_s)
+    probes = probe_clips(network.sample_rate, network.window_s)
     example = network.features(probes[:2], "pt")
     names = list(example.keys())
     fp32 = work / "model-fp32.onnx"
@@ -233,7 +234,7 @@ def _Positional(network: Any, call: Callable[[Any, dict[str, Any]], Any], names:
     return Positional().eval()
 
 
-def _probes(rate: int, window_s: float | None) -> list[np.ndarray]:
+def probe_clips(rate: int, window_s: float | None) -> list[np.ndarray]:
     """Deterministic probe clips: noise, tones and a chirp, of different lengths."""
     rng = np.random.default_rng(0)
     length = round(min(window_s or 1.0, 2.0) * rate)
