@@ -72,11 +72,11 @@ def test_engine_table_order_and_names():
     from earmark.registry import engines
 
     names = [e.name for e in engines()]
-    assert names[:4] == ["head", "wake-word", "mlcommons-kws", "ct2"] and names[-1] == "transformers"
+    assert names[:5] == ["exported", "head", "wake-word", "mlcommons-kws", "ct2"] and names[-1] == "transformers"
 
 
 def test_an_unknown_engine_name_lists_the_engines(model_dir):
-    with pytest.raises(OptionError, match=r"engine='onnxx' is not allowed; use one of \('auto', 'head'"):
+    with pytest.raises(OptionError, match=r"engine='onnxx' is not allowed; use one of \('auto', 'exported', 'head'"):
         earmark.load(model_dir("ast"), engine="onnxx")
 
 
@@ -224,9 +224,16 @@ def _head_folder(model_dir, folder):
     return folder
 
 
+def _export_folder(model_dir, out):
+    from earmark.export import export
+
+    return export(model_dir("ast"), out).folder  # float32: the precision the folder fixes
+
+
 def _reference(engine, model_dir, tmp_path):
     """A model each engine of the table takes here (real weights from their packages where offline)."""
     return {
+        "exported": lambda: str(_export_folder(model_dir, tmp_path / "export")),
         "head": lambda: str(_head_folder(model_dir, tmp_path / "head")),
         "wake-word": lambda: "wake-word/alexa",
         "mlcommons-kws": lambda: str(
@@ -251,7 +258,8 @@ REQUESTS = [
 
 
 @pytest.mark.parametrize(
-    "engine_name", ["head", "wake-word", "mlcommons-kws", "ct2", "birdnet", "musicnn", "onnx", "transformers"]
+    "engine_name",
+    ["exported", "head", "wake-word", "mlcommons-kws", "ct2", "birdnet", "musicnn", "onnx", "transformers"],
 )
 def test_every_option_of_every_engine_takes_effect_or_is_refused(
     engine_name, model_dir, tmp_path, monkeypatch, request
@@ -272,6 +280,8 @@ def test_every_option_of_every_engine_takes_effect_or_is_refused(
                 asked.get("compute_type", runtime.compute_types[0]) in runtime.compute_types
                 and device_kind(asked.get("device", "cpu")) in runtime.devices
                 and ("threads" not in asked or runtime.threads)
+                # an export runs the precision it was exported in (float32 here), none other
+                and (not engine.precision_from_model or asked.get("compute_type", "float32") == "float32")
             )
             try:
                 classifier = earmark.load(ref, engine=runtime.name, **asked)
@@ -302,7 +312,9 @@ def test_an_engine_without_thread_control_refuses_threads():
     from earmark.registry import Engine, engines
 
     plain = Engine("plain", lambda ref: True, "nowhere:load")
-    with pytest.raises(OptionError, match="threads=2: the plain engine does not set its threads; it runs on head"):
+    with pytest.raises(
+        OptionError, match="threads=2: the plain engine does not set its threads; it runs on exported, head"
+    ):
         plain.check("x", LoadOptions(threads=2), plain.runtime, (plain, *engines()))
     checked = plain.check("x", LoadOptions(), plain.runtime, (plain,))
     assert checked.compute_type == "float32" and checked.runtime == "plain"

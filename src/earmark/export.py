@@ -25,6 +25,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ModelError, OptionError
+from .manifest import FORMAT, FORMAT_VERSION
 
 __all__ = ["ExportReport", "export"]
 
@@ -92,7 +93,7 @@ def export(
 
 def _load_pair(target: str, compute_type: str, labels: Any, template: str | None, revision: str | None):
     """The model on the onnx engine (what is exported) and on torch (what the export is checked against)."""
-    from .engines.exported import is_export
+    from .manifest import is_export
     from .registry import ENGINES, load
 
     if is_export(target):
@@ -144,8 +145,8 @@ def _write(source: Any, work: Path, target: str, compute_type: str, template: st
     from .engines.head import HeadClassifier
 
     manifest: dict[str, Any] = {
-        "format": "earmark-export",
-        "format_version": 1,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
         "source": target,
         "earmark": __version__,
         "compute_type": compute_type,
@@ -180,7 +181,11 @@ def _write_zero_shot(source: Any, work: Path) -> dict[str, Any]:
     text = source.text_embeddings().float().cpu().numpy()
     np.save(work / "text_embeddings.npy", text.astype(np.float32))
     scale = float(source.model.logit_scale_a.exp().item())
-    return {"kind": "zero-shot", "zero_shot": {"template": source.template, "logit_scale": scale}, "onnx": source.parity}
+    return {
+        "kind": "zero-shot",
+        "zero_shot": {"template": source.template, "logit_scale": scale},
+        "onnx": source.parity,
+    }
 
 
 def _write_head(source: Any, work: Path, compute_type: str) -> dict[str, Any]:
@@ -189,7 +194,11 @@ def _write_head(source: Any, work: Path, compute_type: str) -> dict[str, Any]:
 
     config = json.loads((source.folder / "earmark.json").read_text())
     encoder = source.encoder
-    spec: dict[str, Any] = {"encoder": config["encoder"], "detector": source.detector, "window_s": source.stream_window_s}
+    spec: dict[str, Any] = {
+        "encoder": config["encoder"],
+        "detector": source.detector,
+        "window_s": source.stream_window_s,
+    }
     extra: dict[str, Any] = {}
     if isinstance(encoder, TransformersEncoder):
         _write_network(encoder.runner.folder, encoder.extractor, work)

@@ -15,6 +15,7 @@ __all__ = [
     "AUTO",
     "DEFAULT_TEMPLATE",
     "ClassifyOptions",
+    "check_device_present",
     "LoadOptions",
     "device_kind",
     "replace_fields",
@@ -51,6 +52,19 @@ def device_kind(device: str) -> str:
     if not isinstance(device, str) or not re.fullmatch(r"cpu|mps|cuda(:\d+)?", device):
         raise OptionError(f"device={device!r} is not allowed; use cpu, cuda, cuda:N or mps")
     return device.partition(":")[0]
+
+
+def check_device_present(device: str) -> None:
+    """A GPU that torch can see; a missing one is an error, never a silent CPU run."""
+    import torch
+
+    if device.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            raise OptionError(f"device={device!r}: this machine has {count} CUDA GPU(s) visible to torch; use cpu")
+    elif not torch.backends.mps.is_available():
+        raise OptionError("device='mps': Apple's Metal backend is not available here; use cpu")
 
 
 @dataclass(frozen=True)

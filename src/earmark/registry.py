@@ -35,7 +35,8 @@ from typing import Any
 from .classifier import Classifier
 from .errors import ModelError, OptionError, fixed_labels
 from .hub import looks_local
-from .options import AUTO, LoadOptions, device_kind
+from .manifest import is_export
+from .options import AUTO, LoadOptions, check_device_present, device_kind
 from .reference import WAKE_WORD_PREFIX, ModelRef, is_wake_word_list, parse
 from .tasks import TASKS
 
@@ -96,8 +97,7 @@ class Engine:
     """The engine options (``LoadOptions.engine_options``) it takes."""
     models: tuple[str, ...] = ()
     """Built-in model names it serves (``whisper-base``), whatever ``claims`` says."""
-    precision_from_model: bool = False
-    """The model fixes its precision (an export): none asked means the model's, and the loader refuses another."""
+    precision_from_model: bool = False  # an export fixes its own; the loader refuses another
     runtimes: tuple[Runtime, ...] = ()
     """Other engines' names it also answers to, with what it honours there: a trained head runs its
     encoder on ``transformers`` or ``onnx``, so ``engine="onnx"`` asks it too."""
@@ -139,7 +139,7 @@ class Engine:
                 f"device={options.device!r}: the {where} engine runs on {' or '.join(runtime.devices)} only{hint}"
             )
         if kind != "cpu":
-            _check_device_present(options.device)
+            check_device_present(options.device)
         if options.threads is not None and not runtime.threads:
             hint = _elsewhere(table, ref, lambda r: r.threads, "")
             raise OptionError(f"threads={options.threads}: the {where} engine does not set its threads{hint}")
@@ -169,19 +169,6 @@ def _catch_all(engine: Engine) -> bool:
     return engine.claims is _is_hub_id_or_folder
 
 
-def _check_device_present(device: str) -> None:
-    """A GPU that torch can see; a missing one is an error, never a silent CPU run."""
-    import torch
-
-    if device.startswith("cuda"):
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        index = int(device.partition(":")[2] or 0)
-        if index >= count:
-            raise OptionError(f"device={device!r}: this machine has {count} CUDA GPU(s) visible to torch; use cpu")
-    elif not torch.backends.mps.is_available():
-        raise OptionError("device='mps': Apple's Metal backend is not available here; use cpu")
-
-
 def _folder_with(*names: str) -> Callable[[str], bool]:
     def claims(ref: str) -> bool:
         path = Path(ref).expanduser()
@@ -197,21 +184,16 @@ def _is_hub_id_or_folder(ref: str) -> bool:
 ONNX_COMPUTE = ("float32", "int8")
 TORCH_DEVICES = ("cpu", "cuda", "mps")
 
-def _is_export(ref: str) -> bool:
-    from .engines.exported import is_export
-
-    return is_export(ref)
-
 
 def _is_head(ref: str) -> bool:
-    return _folder_with("earmark.json")(ref) and not _is_export(ref)
+    return _folder_with("earmark.json")(ref) and not is_export(ref)
 
 
 # The built-in engines, asked in this order (the transformers catch-all last, after entry points).
 ENGINES: tuple[Engine, ...] = (
     Engine(
         "exported",
-        _is_export,
+        is_export,
         "earmark.engines.exported:load",
         "folders written by earmark export: ONNX Runtime and NumPy, no torch (float32 or int8, as exported)",
         compute_types=ONNX_COMPUTE,

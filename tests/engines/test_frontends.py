@@ -4,9 +4,10 @@ export folder reads back the same."""
 import numpy as np
 import pytest
 
-from earmark.io.decode import load_audio
 from earmark.engines.frontends import Frontend, describe, load_frontend, mel_filters
 from earmark.errors import ModelError
+from earmark.io.decode import load_audio
+
 from synthetic import shared_path
 
 TOLERANCE = 1e-5
@@ -21,7 +22,12 @@ def _clips(rate: int) -> list[np.ndarray]:
 
 
 def _extractors():
-    from transformers import ASTFeatureExtractor, ClapFeatureExtractor, Wav2Vec2FeatureExtractor, WhisperFeatureExtractor
+    from transformers import (
+        ASTFeatureExtractor,
+        ClapFeatureExtractor,
+        Wav2Vec2FeatureExtractor,
+        WhisperFeatureExtractor,
+    )
 
     return {
         "ast": ASTFeatureExtractor(),
@@ -77,8 +83,13 @@ def test_slaney_filters_equal_transformers():
 
     for n_mels in (40, 80, 128):
         expected = mel_filter_bank(
-            num_frequency_bins=201, num_mel_filters=n_mels, min_frequency=0.0, max_frequency=8000.0,
-            sampling_rate=16000, norm="slaney", mel_scale="slaney",
+            num_frequency_bins=201,
+            num_mel_filters=n_mels,
+            min_frequency=0.0,
+            max_frequency=8000.0,
+            sampling_rate=16000,
+            norm="slaney",
+            mel_scale="slaney",
         )
         np.testing.assert_allclose(mel_filters(16000, 400, n_mels), expected, atol=1e-9)
 

@@ -14,7 +14,9 @@ from .options import LabelsOption, TemplateOption
 
 @app.command("export")
 def export_command(
-    model: Annotated[str, typer.Argument(help="A transformers classifier, CLAP (with --labels) or an earmark head folder.")],
+    model: Annotated[
+        str, typer.Argument(help="A transformers classifier, CLAP (with --labels) or an earmark head folder.")
+    ],
     out: Annotated[Path, typer.Option(help="The new folder to write (must not exist, or be empty).")],
     compute_type: Annotated[str, typer.Option(help="Precision: float32, or int8 (dynamic quantisation).")] = "float32",
     labels: LabelsOption = None,

@@ -16,7 +16,6 @@ figures measured at export. A file whose size differs from the manifest's is ref
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,46 +25,15 @@ import numpy as np
 
 from ..audio import Audio
 from ..classifier import Classifier
-from ..errors import ModelError, OptionError
+from ..errors import OptionError
+from ..manifest import read_manifest
 from ..options import LoadOptions
 from .frontends import Frontend, load_frontend
 
-__all__ = ["FORMAT", "MANIFEST", "ExportedClassifier", "is_export", "load", "read_manifest"]
+__all__ = ["ExportedClassifier", "load"]
 
-FORMAT = "earmark-export"
-FORMAT_VERSION = 1
-MANIFEST = "earmark.json"
 MODEL = "model.onnx"
 TEXT = "text_embeddings.npy"
-
-
-def is_export(ref: str) -> bool:
-    """A folder whose ``earmark.json`` says it is an export (cheap: one small file read)."""
-    path = Path(ref).expanduser() / MANIFEST
-    try:
-        return path.is_file() and json.loads(path.read_text()).get("format") == FORMAT
-    except (OSError, ValueError):
-        return False
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest, checked: a known format version, and every file present at its recorded size."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError) as e:
-        raise ModelError(f"{folder}: not a readable earmark export ({e})") from e
-    if manifest.get("format_version", 0) > FORMAT_VERSION:
-        raise ModelError(
-            f"{folder}: export format {manifest.get('format_version')} is newer than this earmark reads "
-            f"({FORMAT_VERSION}); upgrade earmark"
-        )
-    for name, entry in manifest.get("files", {}).items():
-        path = folder / name
-        size = path.stat().st_size if path.is_file() else None
-        if size != entry["bytes"]:
-            got = "missing" if size is None else f"{size} bytes"
-            raise ModelError(f"{folder}: {name} is {got}, the manifest says {entry['bytes']} bytes; export it again")
-    return manifest
 
 
 class ExportedClassifier(Classifier):
@@ -147,7 +115,9 @@ class _ExportedHead:
         self.owner, self.spec = owner, spec
         self.head = TrainedHead.load(owner.folder)
         self.detector = spec.get("detector")
-        self.columns = [self.head.classes.index(self.detector), self.head.classes.index(OTHER)] if self.detector else None
+        self.columns = (
+            [self.head.classes.index(self.detector), self.head.classes.index(OTHER)] if self.detector else None
+        )
         self.encoder = None
         if owner.session is None:  # a built-in encoder, on its own runtime
             from .encoders import load_encoder

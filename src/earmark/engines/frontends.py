@@ -159,9 +159,7 @@ def load_frontend(folder: Path) -> Frontend:
     """The front end saved in an export folder."""
     try:
         spec = json.loads((folder / FRONTEND).read_text())
-        matrices = {
-            name: np.load(folder / f"{name}.npy") for name in MATRICES if (folder / f"{name}.npy").is_file()
-        }
+        matrices = {name: np.load(folder / f"{name}.npy") for name in MATRICES if (folder / f"{name}.npy").is_file()}
         frontend = Frontend(spec["kind"], int(spec["sample_rate"]), spec["settings"], **matrices)
     except (OSError, KeyError, ValueError) as e:
         raise ModelError(f"{folder}: its front end ({FRONTEND}) is not readable ({e})") from e
@@ -192,8 +190,14 @@ def describe(extractor: Any) -> Frontend:
         }
         return Frontend("waveform", rate, settings)
     if name == "WhisperFeatureExtractor" and not getattr(extractor, "dither", 0.0):
-        settings = {"n_samples": int(extractor.n_samples), "n_fft": int(extractor.n_fft), "hop_length": int(extractor.hop_length)}
-        return Frontend("whisper-log-mel", rate, settings, np.asarray(extractor.mel_filters, np.float64), _hann(extractor.n_fft))
+        settings = {
+            "n_samples": int(extractor.n_samples),
+            "n_fft": int(extractor.n_fft),
+            "hop_length": int(extractor.hop_length),
+        }
+        return Frontend(
+            "whisper-log-mel", rate, settings, np.asarray(extractor.mel_filters, np.float64), _hann(extractor.n_fft)
+        )
     if name == "ClapFeatureExtractor" and extractor.truncation != "fusion":
         settings = {
             "n_samples": int(extractor.nb_max_samples),
