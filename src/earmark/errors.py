@@ -22,9 +22,36 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "OptionError",
+    "extra_for",
     "fixed_labels",
     "missing_extra",
 ]
+
+# The extra that brings each optional package (the top-level module name an ImportError names).
+EXTRAS = {
+    "torch": "transformers",
+    "transformers": "transformers",
+    "onnx": "transformers",
+    "onnxscript": "transformers",
+    "huggingface_hub": "transformers",
+    "ctranslate2": "whisper",
+    "ai_edge_litert": "wake",
+    "fastapi": "serve",
+    "uvicorn": "serve",
+    "prometheus_client": "serve",
+    "pyarrow": "batch",
+    "guano": "batch",
+    "ray": "ray",
+    "lancedb": "index",
+    "filelock": "index",
+    "sklearn": "eval",
+    "matplotlib": "eval",
+    "scipy": "eval",
+    "datasets": "datasets",
+    "torchcodec": "datasets",
+    "accelerate": "train",
+    "safetensors": "train",
+}
 
 
 class EarmarkError(Exception):
@@ -66,3 +93,10 @@ def missing_extra(module: str, extra: str, purpose: str, *, install: str | None 
         f"{purpose} needs the '{module}' package, which is not installed; "
         f"install it with: {install or f'pip install {chr(39)}earmark[{extra}]{chr(39)}'}"
     )
+
+
+def extra_for(error: ImportError, purpose: str) -> MissingExtraError | None:
+    """The :func:`missing_extra` error for an import of an optional package that failed (``purpose``: what
+    needed it), or None when the missing module is not one an extra brings."""
+    name = (getattr(error, "name", None) or "").split(".")[0]
+    return missing_extra(name, EXTRAS[name], purpose) if name in EXTRAS else None

@@ -2,16 +2,16 @@
 
 A model reference is parsed once, by :func:`parse_ref`, into a :class:`ModelRef`: a task name (its
 default model), a folder, a file, a Hub id, a built-in name, or ``wake-word/NAME`` references joined
-by commas, with an optional ``@ENGINE[-PRECISION]`` suffix (``M@onnx-int8``) whose spellings come from
-the engine table itself. The CLI, ``pipeline()``, streaming, the server and batch jobs all pass
-references through it; nothing else splits reference strings.
+by commas, with an optional ``@ENGINE[-PRECISION]`` suffix (``M@onnx-int8``) spelt as the engine table
+spells it. Every caller passes references through it; nothing else splits reference strings.
 
 Each :class:`Engine` row is a contract: the references it claims (a cheap ``claims(ref)`` and the
 built-in ``models`` it serves), the dotted path of its loader (imported only when chosen), and what it
 honours: compute types, devices, thread control, engine options, zero-shot labels, and the other
 runtimes it can run a part on (a trained head's encoder on ``onnx``). ``load`` checks a request
-against the chosen row *before* the loader runs; what the engine cannot honour is an
-:class:`~earmark.OptionError` naming the engine, what it accepts and which engines take the option.
+against the chosen row *before* the loader runs; what the engine cannot honour is an OptionError naming
+the engine, what it accepts and which engines take the option. A package an engine needs that this
+install lacks is a MissingExtraError naming the extra.
 
 A third-party package registers an engine with::
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .classifier import Classifier
-from .errors import ModelError, OptionError, fixed_labels
+from .errors import ModelError, OptionError, extra_for, fixed_labels
 from .hub import looks_local
 from .manifest import is_export
 from .options import AUTO, LoadOptions, check_device_present, device_kind
@@ -83,14 +83,10 @@ class Engine:
     claims: Callable[[str], bool]
     loader: str
     description: str = ""
-    compute_types: tuple[str, ...] = ("float32",)
-    """Precisions it runs, the default first."""
-    devices: tuple[str, ...] = ("cpu",)
-    """Device kinds it can run on."""
-    threads: bool = False
-    """Whether it takes ``threads``."""
-    zero_shot: bool = False
-    """It binds free-text labels."""
+    compute_types: tuple[str, ...] = ("float32",)  # precisions it runs, the default first
+    devices: tuple[str, ...] = ("cpu",)  # device kinds it can run on
+    threads: bool = False  # whether it takes ``threads``
+    zero_shot: bool = False  # it binds free-text labels
     auto: bool = True
     """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
     options: tuple[str, ...] = ()
@@ -147,7 +143,13 @@ class Engine:
 
     def load(self, ref: str, options: LoadOptions) -> Classifier:
         module, _, function = self.loader.partition(":")
-        return getattr(importlib.import_module(module), function)(ref, options)
+        try:
+            return getattr(importlib.import_module(module), function)(ref, options)
+        except ModuleNotFoundError as e:  # an optional package of a smaller install: name its extra
+            missing = extra_for(e, f"the {self.name} engine ({ref})")
+            if missing is None:
+                raise
+            raise missing from e
 
 
 def _elsewhere(table: Sequence[Engine], ref: str, accepts: Callable[[Runtime], bool], suffix: str) -> str:
@@ -164,8 +166,7 @@ def _elsewhere(table: Sequence[Engine], ref: str, accepts: Callable[[Runtime], b
     return f"; it runs on {', '.join(dict.fromkeys(names + fits))}{spelt}"
 
 
-def _catch_all(engine: Engine) -> bool:
-    """The engines that claim any Hub id or folder (onnx, transformers)."""
+def _catch_all(engine: Engine) -> bool:  # the engines that claim any Hub id or folder (onnx, transformers)
     return engine.claims is _is_hub_id_or_folder
 
 
@@ -181,12 +182,11 @@ def _is_hub_id_or_folder(ref: str) -> bool:
     return Path(ref).expanduser().is_dir() or not looks_local(ref)
 
 
-ONNX_COMPUTE = ("float32", "int8")
-TORCH_DEVICES = ("cpu", "cuda", "mps")
-
-
 def _is_head(ref: str) -> bool:
     return _folder_with("earmark.json")(ref) and not is_export(ref)
+
+
+ONNX_COMPUTE, TORCH_DEVICES = ("float32", "int8"), ("cpu", "cuda", "mps")
 
 
 # The built-in engines, asked in this order (the transformers catch-all last, after entry points).

@@ -157,3 +157,12 @@ def test_readme_main_command_runs():
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 12 and all(line["scores"][0]["code"] in Path(line["source"]).stem for line in lines)
+
+
+def test_the_language_table_is_whispers():
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES as THEIRS
+
+    from earmark.engines.whisper.languages import LANGUAGES, language_code, language_name
+
+    assert LANGUAGES == THEIRS and list(LANGUAGES) == list(THEIRS)  # token order matters
+    assert language_name("es") == "Spanish" and language_code("german") == "de" and language_code("xx") is None

@@ -7,11 +7,10 @@ import logging
 import os
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
-from ..errors import EarmarkError
+from ..errors import EarmarkError, extra_for
 
 __all__ = ["app", "fail", "main", "models_app"]
 
@@ -32,14 +31,12 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except EarmarkError as e:
             raise fail(" ".join(str(e).split())) from None
-        except (
-            click.exceptions.ClickException,
-            typer.TyperException,  # typer's own (vendored) click raises these for bad options
-            click.exceptions.Exit,
-            click.exceptions.Abort,
-            typer.Exit,
-            typer.Abort,
-        ):
+        except ModuleNotFoundError as e:  # an optional package this install lacks: name its extra
+            missing = extra_for(e, f"earmark {ctx.invoked_subcommand or 'this command'}")
+            if missing is None:
+                raise
+            raise fail(str(missing)) from None
+        except (typer.TyperException, typer.Exit, typer.Abort, *_click_exceptions()):
             raise
         except Exception as e:
             if debugging():
@@ -51,6 +48,16 @@ class _Commands(TyperGroup):
                 err=True,
             )
             raise typer.Exit(1) from None
+
+
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    """Click's own exceptions where typer still uses the click package (typer >= 0.2x vendors it and raises
+    ``typer.TyperException`` for bad options)."""
+    try:
+        import click
+    except ImportError:
+        return ()
+    return click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort
 
 
 def fail(message: str) -> typer.Exit:

@@ -109,15 +109,15 @@ class WhisperEncoder(Encoder):
 
     def __init__(self, threads: int | None = None) -> None:
         import ctranslate2
-        from transformers import WhisperFeatureExtractor
 
+        from .frontends import whisper_frontend
         from .whisper.weights import whisper_base_ct2
 
         self.model = ctranslate2.models.Whisper(
             str(whisper_base_ct2()), device="cpu", compute_type="float32", intra_threads=threads or 0
         )
         self.storage = ctranslate2.StorageView
-        self.features = WhisperFeatureExtractor(feature_size=80)
+        self.features = whisper_frontend(80)
 
     def frames(self, audio: Audio) -> np.ndarray:
         from .whisper.lid import encoded_frames, mel_features

@@ -28,7 +28,16 @@ import numpy as np
 
 from ..errors import ModelError
 
-__all__ = ["FRONTEND", "KINDS", "Frontend", "describe", "load_frontend", "mel_filters", "power_spectrogram"]
+__all__ = [
+    "FRONTEND",
+    "KINDS",
+    "Frontend",
+    "describe",
+    "load_frontend",
+    "mel_filters",
+    "power_spectrogram",
+    "whisper_frontend",
+]
 
 FRONTEND = "frontend.json"
 KINDS = ("kaldi-fbank", "waveform", "whisper-log-mel", "clap-mel")
@@ -211,6 +220,12 @@ def describe(extractor: Any) -> Frontend:
         f"feature extractor {name} has no NumPy front end in earmark; exported models can use AST, wav2vec2-style, "
         "Whisper (no dither) and CLAP (not fusion) extractors"
     )
+
+
+def whisper_frontend(n_mels: int = 80, n_samples: int = 480000) -> Frontend:
+    """Whisper's log-mel front end (16 kHz, 25 ms / 10 ms) for ``n_samples`` of audio, without transformers."""
+    settings = {"n_samples": n_samples, "n_fft": 400, "hop_length": 160}
+    return Frontend("whisper-log-mel", 16000, settings, mel_filters(16000, 400, n_mels), _hann(400))
 
 
 def _hann(n: int) -> np.ndarray:

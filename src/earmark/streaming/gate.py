@@ -24,12 +24,10 @@ class VadGate:
         self.dropped = 0  # frames no longer kept (older than KEEP_S)
 
     def push(self, samples: np.ndarray) -> None:
-        import torch
-
         self.pending = np.concatenate([self.pending, samples])
         while len(self.pending) >= self.FRAME:
             frame, self.pending = self.pending[: self.FRAME], self.pending[self.FRAME :]
-            self.probs.append(float(self.model(torch.from_numpy(frame.copy()), VAD_SAMPLE_RATE)))
+            self.probs.append(self.model(frame))
         keep = int(self.KEEP_S * VAD_SAMPLE_RATE / self.FRAME)
         if len(self.probs) > 2 * keep:
             self.dropped += len(self.probs) - keep

@@ -58,7 +58,7 @@ class WhisperLanguageClassifier(Classifier):
     def __init__(
         self, backend: Any, codes: Sequence[str], *, name: str, fast: bool = True, vad: bool = True, n_mels: int = 80
     ) -> None:
-        from transformers import WhisperFeatureExtractor
+        from ..frontends import whisper_frontend
 
         self.backend = backend
         self.engine = backend.engine
@@ -69,7 +69,7 @@ class WhisperLanguageClassifier(Classifier):
         self.min_frames = MIN_FRAMES
         self.label_codes = tuple(codes)
         self._labels = tuple(language_name(c) for c in codes)
-        self.feature_extractor = WhisperFeatureExtractor(feature_size=n_mels)
+        self.feature_extractor = whisper_frontend(n_mels)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -127,13 +127,15 @@ def encoded_frames(num_samples: int, min_frames: int) -> int:
     return min(FULL_FRAMES, max(min_frames, 2 * math.ceil(num_samples / (2 * HOP))))
 
 
-def mel_features(extractor: Any, clips: Sequence[np.ndarray], frames: int) -> np.ndarray:
+def mel_features(frontend: Any, clips: Sequence[np.ndarray], frames: int) -> np.ndarray:
     """Whisper log-mel features ``(len(clips), n_mels, frames)`` of just the frames encoded
-    (zero-padded as Whisper pads, so they equal the first frames of the 30 s features)."""
+    (zero-padded as Whisper pads, so they equal the first frames of the 30 s features), from a
+    :func:`~earmark.engines.frontends.whisper_frontend`."""
+    import dataclasses
+
     size = frames * HOP
-    padded = [np.pad(clip[:size], (0, max(0, size - len(clip)))) for clip in clips]
-    features = extractor(padded, sampling_rate=SAMPLE_RATE, return_tensors="np", padding="longest").input_features
-    return np.ascontiguousarray(features, dtype=np.float32)
+    sized = dataclasses.replace(frontend, settings=frontend.settings | {"n_samples": size})
+    return np.ascontiguousarray(sized(list(clips))["input_features"], dtype=np.float32)
 
 
 class CT2Backend:
