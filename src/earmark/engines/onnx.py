@@ -5,19 +5,22 @@
 - a head trained by ``earmark train`` on a transformers encoder: the encoder runs on ONNX Runtime.
 
 Each network is exported once into earmark's cache with its parity checked against torch
-(:mod:`earmark.engines.onnx_export`). Feature extraction is the transformers extractor's, as on the
-torch engines, so scores differ only by the runtime.
+(:mod:`earmark.engines.onnx_export`). Features come from the NumPy front ends
+(:mod:`earmark.engines.frontends`, equal to transformers' extractors to 1e-5), so scores differ only by
+the runtime; ``earmark export`` copies the same graph and front end into a folder that needs no torch.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import fixed_labels
+from ..classifier import Classifier
+from ..errors import ModelError, fixed_labels
 from ..hub import check_local, pretrained
 from ..options import LoadOptions
 from .clap import ZeroShotClassifier
@@ -29,7 +32,7 @@ from .onnx_export import (
     eager_or_default,
     export_cached,
 )
-from .transformers import TransformersClassifier
+from .transformers import configure, extractor_inputs, forward_in_groups
 
 __all__ = ["COMPUTE_TYPES", "OnnxClassifier", "OnnxZeroShotClassifier", "load"]
 
@@ -59,19 +62,28 @@ class _Exported:
         return super().identity | {"export": self.runner.folder.name}
 
 
-class OnnxClassifier(_Exported, TransformersClassifier):
-    """A transformers audio classifier's network on ONNX Runtime; the rest as on the torch engine."""
+class OnnxClassifier(_Exported, Classifier):
+    """A transformers audio classifier's network on ONNX Runtime, its features from the NumPy front end
+    (:mod:`~earmark.engines.frontends`, equal to the extractor's; the extractor itself for the few
+    extractors without one). ``features`` (the extractor's, as torch tensors) feed the export."""
 
     def __init__(
         self, runner: OnnxRunner | None, config: Any, feature_extractor: Any, *, name: str, compute_type: str
     ) -> None:
-        self.model = None
-        self._configure(config, feature_extractor, name)
+        configure(self, config, feature_extractor, name)
         self.runner = runner
         self.compute_type = compute_type
+        self.frontend = numpy_frontend(feature_extractor) or (lambda clips: self.features(clips, tensors="np"))
 
-    def _forward_padded(self, clips: list[np.ndarray]) -> np.ndarray:
-        return self.runner.run(self.features(clips, tensors="np"))
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+    def features(self, clips: list[np.ndarray], tensors: str = "pt") -> Any:
+        return extractor_inputs(self, clips, tensors)
+
+    def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        return forward_in_groups(self, clips, lambda batch: self.runner.run(self.frontend(batch)))
 
 
 def load(ref: str, options: LoadOptions) -> Any:
@@ -119,14 +131,30 @@ def _load_clap(ref: str, config: Any, kwargs: dict, options: LoadOptions) -> Any
         model, extractor, tokenizer, name=ref, labels=options.labels, template=options.template
     )
     classifier.runner, classifier.compute_type = runner, options.compute_type
+    classifier.frontend = numpy_frontend(extractor)
     return classifier
 
 
 class OnnxZeroShotClassifier(_Exported, ZeroShotClassifier):
-    """CLAP with its audio tower on ONNX Runtime; text embeddings are computed once per label set on torch."""
+    """CLAP with its audio tower on ONNX Runtime (features from the NumPy front end); text embeddings
+    are computed once per label set on torch (an export stores them: no torch at all)."""
+
+    frontend: Any = None
 
     def audio_embeddings(self, clips: list[np.ndarray]) -> Any:
         import torch
 
+        if self.frontend is not None:
+            return torch.from_numpy(self.runner.run(self.frontend(list(clips))))
         inputs = self.feature_extractor(list(clips), sampling_rate=self.sample_rate, return_tensors="np")
         return torch.from_numpy(self.runner.run(inputs))
+
+
+def numpy_frontend(extractor: Any) -> Any:
+    """The NumPy front end equal to a transformers extractor, or None where earmark has none."""
+    from .frontends import describe
+
+    try:
+        return describe(extractor)
+    except ModelError:
+        return None

@@ -18,7 +18,52 @@ from ..options import LoadOptions
 from ..threads import set_torch_threads
 from .extractors import fast_extractor, fixed_window_s, torch_size_bytes
 
-__all__ = ["LOADERS", "TransformersClassifier", "checkpoint_kind", "load"]
+__all__ = [
+    "LOADERS",
+    "TransformersClassifier",
+    "checkpoint_kind",
+    "configure",
+    "extractor_inputs",
+    "forward_in_groups",
+    "load",
+]
+
+
+def configure(classifier: Classifier, config: Any, feature_extractor: Any, name: str) -> None:
+    """What a transformers config and feature extractor say, set on a classifier (torch or ONNX):
+    rate, window, labels, activation, batching."""
+    classifier.feature_extractor = fast_extractor(feature_extractor)
+    classifier.name = name
+    classifier.sample_rate = int(feature_extractor.sampling_rate)
+    classifier.window_s = fixed_window_s(feature_extractor)
+    classifier.multi_label = config.problem_type == "multi_label_classification"
+    classifier.default_function = "none" if config.problem_type == "regression" else None
+    classifier._labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
+    # Padding a batch changes the outputs of models without an attention mask
+    # (wav2vec2-base normalises over the padding): batch those by equal length only.
+    classifier._pads_with_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
+    classifier.equal_length_batches = classifier.window_s is None and not classifier._pads_with_mask
+
+
+def extractor_inputs(classifier: Any, clips: list[np.ndarray], tensors: str = "pt") -> Any:
+    """The transformers feature extractor's inputs for a batch of clips."""
+    # Fixed-window extractors pad to their own length; passing padding=True would
+    # make Whisper's pad to the longest clip instead of 30 s.
+    padding = {} if classifier.window_s is not None else {"padding": True}
+    return classifier.feature_extractor(clips, sampling_rate=classifier.sample_rate, return_tensors=tensors, **padding)
+
+
+def forward_in_groups(classifier: Any, clips: Sequence[np.ndarray], run: Callable[[list], np.ndarray]) -> np.ndarray:
+    """``run`` on the whole batch where padding is harmless, else on each group of clips of one length."""
+    if classifier.window_s is not None or classifier._pads_with_mask:
+        return run(list(clips))
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, clip in enumerate(clips):
+        groups[len(clip)].append(i)
+    out = np.empty((len(clips), len(classifier.labels)), dtype=np.float32)
+    for indices in groups.values():
+        out[indices] = run([clips[i] for i in indices])
+    return out
 
 
 class TransformersClassifier(Classifier):
@@ -28,21 +73,7 @@ class TransformersClassifier(Classifier):
 
     def __init__(self, model: Any, feature_extractor: Any, *, name: str) -> None:
         self.model = model.eval()
-        self._configure(model.config, feature_extractor, name)
-
-    def _configure(self, config: Any, feature_extractor: Any, name: str) -> None:
-        """What the config and the feature extractor say: rate, window, labels, activation, batching."""
-        self.feature_extractor = fast_extractor(feature_extractor)
-        self.name = name
-        self.sample_rate = int(feature_extractor.sampling_rate)
-        self.window_s = fixed_window_s(feature_extractor)
-        self.multi_label = config.problem_type == "multi_label_classification"
-        self.default_function = "none" if config.problem_type == "regression" else None
-        self._labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
-        # Padding a batch changes the outputs of models without an attention mask
-        # (wav2vec2-base normalises over the padding): batch those by equal length only.
-        self._pads_with_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
-        self.equal_length_batches = self.window_s is None and not self._pads_with_mask
+        configure(self, model.config, feature_extractor, name)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -53,22 +84,10 @@ class TransformersClassifier(Classifier):
         return torch_size_bytes(self.model)
 
     def forward(self, clips: Sequence[np.ndarray]) -> np.ndarray:
-        if self.window_s is not None or self._pads_with_mask:
-            return self._forward_padded(list(clips))
-        groups: dict[int, list[int]] = defaultdict(list)
-        for i, clip in enumerate(clips):
-            groups[len(clip)].append(i)
-        out = np.empty((len(clips), len(self._labels)), dtype=np.float32)
-        for indices in groups.values():
-            out[indices] = self._forward_padded([clips[i] for i in indices])
-        return out
+        return forward_in_groups(self, clips, self._forward_padded)
 
     def features(self, clips: list[np.ndarray], tensors: str = "pt") -> Any:
-        """The feature extractor's inputs for a batch of clips."""
-        # Fixed-window extractors pad to their own length; passing padding=True would
-        # make Whisper's pad to the longest clip instead of 30 s.
-        padding = {} if self.window_s is not None else {"padding": True}
-        return self.feature_extractor(clips, sampling_rate=self.sample_rate, return_tensors=tensors, **padding)
+        return extractor_inputs(self, clips, tensors)
 
     def _forward_padded(self, clips: list[np.ndarray]) -> np.ndarray:
         import torch
