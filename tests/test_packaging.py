@@ -13,6 +13,7 @@ import pytest
 
 import earmark
 from earmark.export import export
+
 from synthetic import REPO, shared_path
 
 CORE = {"numpy", "soundfile", "soxr", "onnxruntime", "typer", "rich"}

@@ -7,6 +7,7 @@ import pytest
 from earmark.audio import Audio
 from earmark.engines.vad import VadOptions, silero_model, speech_spans
 from earmark.io.decode import load_audio
+
 from synthetic import shared_path
 
 
