@@ -9,20 +9,26 @@ from typing import Any
 
 from .errors import ModelError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "is_export", "read_manifest"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "folder_format", "is_export", "read_manifest"]
 
 FORMAT = "earmark-export"
 FORMAT_VERSION = 1
 MANIFEST = "earmark.json"
 
 
-def is_export(ref: str) -> bool:
-    """A folder whose ``earmark.json`` says it is an export (cheap: one small file read)."""
+def folder_format(ref: str) -> str | None:
+    """The ``format`` a model folder's ``earmark.json`` declares (``earmark-export``, ``earmark-speakers``),
+    ``""`` for one without (a trained head), None for no such file (cheap: one small file read)."""
     path = Path(ref).expanduser() / MANIFEST
     try:
-        return path.is_file() and json.loads(path.read_text()).get("format") == FORMAT
-    except (OSError, ValueError):
-        return False
+        return str(json.loads(path.read_text()).get("format", "")) if path.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def is_export(ref: str) -> bool:
+    """A folder written by ``earmark export``."""
+    return folder_format(ref) == FORMAT
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

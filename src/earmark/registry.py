@@ -35,7 +35,7 @@ from typing import Any
 from .classifier import Classifier
 from .errors import ModelError, OptionError, extra_for, fixed_labels
 from .hub import looks_local
-from .manifest import is_export
+from .manifest import folder_format, is_export
 from .options import AUTO, LoadOptions, check_device_present, device_kind
 from .reference import WAKE_WORD_PREFIX, ModelRef, is_wake_word_list, parse
 from .tasks import TASKS
@@ -62,8 +62,7 @@ ENTRY_POINT_GROUP = "earmark.engines"
 
 @dataclass(frozen=True)
 class Runtime:
-    """What an engine honours when it runs on one runtime: its compute types (the first is the
-    default), device kinds (``cpu``, ``cuda``, ``mps``) and whether it takes a thread count."""
+    """What an engine honours on one runtime: compute types (the first the default), devices, threads."""
 
     name: str
     compute_types: tuple[str, ...] = ("float32",)
@@ -73,11 +72,8 @@ class Runtime:
 
 @dataclass(frozen=True)
 class Engine:
-    """One model family: the references it claims, the loader that turns one into a Classifier, and
-    what it honours.
-
-    ``loader`` is ``"module:function"``; the function takes ``(ref: str, options: LoadOptions)``.
-    """
+    """One model family: the references it claims, the loader (``"module:function"``, called with ``(ref,
+    options)``) that turns one into a Classifier, and what it honours."""
 
     name: str
     claims: Callable[[str], bool]
@@ -87,12 +83,9 @@ class Engine:
     devices: tuple[str, ...] = ("cpu",)  # device kinds it can run on
     threads: bool = False  # whether it takes ``threads``
     zero_shot: bool = False  # it binds free-text labels
-    auto: bool = True
-    """Asked by ``engine="auto"``; False: only when named (e.g. ``onnx``, which exports the model first)."""
-    options: tuple[str, ...] = ()
-    """The engine options (``LoadOptions.engine_options``) it takes."""
-    models: tuple[str, ...] = ()
-    """Built-in model names it serves (``whisper-base``), whatever ``claims`` says."""
+    auto: bool = True  # asked by engine="auto"; False: only when named (onnx, which exports the model first)
+    options: tuple[str, ...] = ()  # the engine options (LoadOptions.engine_options) it takes
+    models: tuple[str, ...] = ()  # built-in model names it serves (whisper-base), whatever claims says
     precision_from_model: bool = False  # an export fixes its own; the loader refuses another
     runtimes: tuple[Runtime, ...] = ()
     """Other engines' names it also answers to, with what it honours there: a trained head runs its
@@ -183,7 +176,7 @@ def _is_hub_id_or_folder(ref: str) -> bool:
 
 
 def _is_head(ref: str) -> bool:
-    return _folder_with("earmark.json")(ref) and not is_export(ref)
+    return folder_format(ref) == ""
 
 
 ONNX_COMPUTE, TORCH_DEVICES = ("float32", "int8"), ("cpu", "cuda", "mps")
@@ -200,6 +193,13 @@ ENGINES: tuple[Engine, ...] = (
         threads=True,
         zero_shot=True,  # refused by the loader with its own message: labels are bound at export
         precision_from_model=True,
+    ),
+    Engine(
+        "speakers",
+        lambda ref: folder_format(ref) == "earmark-speakers",
+        "earmark.engines.speakers:load",
+        "speakers enrolled by earmark enroll (GE2E or a Hub x-vector model): who speaks, or unknown",
+        threads=True,
     ),
     Engine(
         "head",

@@ -1,6 +1,6 @@
 """The ``earmark`` command line: one module per command group, registered on one Typer app."""
 
-from . import batch, calibrate, classify, evaluate, export, index, listen, models, serve, show, train  # noqa: F401  (each registers its commands)
+from . import batch, calibrate, classify, evaluate, export, index, listen, models, serve, show, speakers, train  # noqa: F401  (each registers its commands)
 from .app import app, main
 
 __all__ = ["app", "main"]
