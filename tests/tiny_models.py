@@ -118,12 +118,24 @@ def build_clap(out: Path) -> Path:
     return _save(ClapModel(config), extractor, out, tokenizer)
 
 
+def build_xvector(out: Path) -> Path:
+    """A wav2vec2 x-vector (speaker verification) model, as the Hub's ``...-sv`` checkpoints are."""
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForXVector
+
+    torch.manual_seed(5)
+    config = Wav2Vec2Config(
+        **_conv(), tdnn_dim=(16, 16, 16), tdnn_kernel=(5, 3, 1), tdnn_dilation=(1, 2, 1), xvector_output_dim=12
+    )
+    return _save(Wav2Vec2ForXVector(config), Wav2Vec2FeatureExtractor(do_normalize=True), out)
+
+
 BUILDERS = {
     "ast": build_ast,
     "wav2vec2": build_wav2vec2,
     "hubert": build_hubert,
     "whisper": build_whisper,
     "clap": build_clap,
+    "xvector": build_xvector,
 }
 
 if __name__ == "__main__":

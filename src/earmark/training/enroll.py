@@ -3,9 +3,10 @@ for two clips.
 
 The ``unknown`` threshold comes from the enrolment clips' own spread: each clip is scored against its own
 speaker's centroid made without it (leave-one-out: the scores a known speaker's new clip would get) and
-against every other speaker's centroid; the threshold is the 5th percentile of the own-speaker scores, so
-about 95 % of a known speaker's clips are accepted. Speakers with one clip give no own-speaker score; with
-none at all the encoder's default applies. ``threshold=`` overrides.
+against every other speaker's centroid (what a stranger close to them would get); the threshold is halfway
+between the 5th percentile of the own-speaker scores and the 95th percentile of the other-speaker scores
+(the 5th percentile alone with one speaker). Speakers with one clip give no own-speaker score; with none at
+all the encoder's default applies. ``threshold=`` overrides.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def choose_threshold(enrolment: Any) -> tuple[float | None, float | None, float 
         impostor += [float(centroids[o] @ vector) for o in enrolment.names if o != name]
     if not genuine:
         return None, None, None
-    threshold = float(np.percentile(genuine, ACCEPT_QUANTILE))
+    low = float(np.percentile(genuine, ACCEPT_QUANTILE))
+    threshold = (low + float(np.percentile(impostor, 100 - ACCEPT_QUANTILE))) / 2 if impostor else low
     above = float(np.mean(np.array(impostor) >= threshold)) if impostor else None
     return threshold, float(np.mean(np.array(genuine) >= threshold)), above
 
