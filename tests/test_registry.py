@@ -72,11 +72,16 @@ def test_engine_table_order_and_names():
     from earmark.registry import engines
 
     names = [e.name for e in engines()]
-    assert names[:5] == ["exported", "head", "wake-word", "mlcommons-kws", "ct2"] and names[-1] == "transformers"
+    assert (
+        names[:6] == ["exported", "speakers", "head", "wake-word", "mlcommons-kws", "ct2"]
+        and names[-1] == "transformers"
+    )
 
 
 def test_an_unknown_engine_name_lists_the_engines(model_dir):
-    with pytest.raises(OptionError, match=r"engine='onnxx' is not allowed; use one of \('auto', 'exported', 'head'"):
+    with pytest.raises(
+        OptionError, match=r"engine='onnxx' is not allowed; use one of \('auto', 'exported', 'speakers', 'head'"
+    ):
         earmark.load(model_dir("ast"), engine="onnxx")
 
 
@@ -230,10 +235,21 @@ def _export_folder(model_dir, out):
     return export(model_dir("ast"), out).folder  # float32: the precision the folder fixes
 
 
+def _speakers_folder(out):
+    from earmark.training.enroll import enroll
+
+    folder = shared_path("data", "fsdd", "recordings")
+    (out.parent / "speakers.csv").write_text(
+        "path,label\n" + "".join(f"{folder}/{d}_{s}_0.wav,{s}\n" for s in ("lucas", "george") for d in range(2))
+    )
+    return enroll(out.parent / "speakers.csv", out).folder
+
+
 def _reference(engine, model_dir, tmp_path):
     """A model each engine of the table takes here (real weights from their packages where offline)."""
     return {
         "exported": lambda: str(_export_folder(model_dir, tmp_path / "export")),
+        "speakers": lambda: str(_speakers_folder(tmp_path / "speakers")),
         "head": lambda: str(_head_folder(model_dir, tmp_path / "head")),
         "wake-word": lambda: "wake-word/alexa",
         "mlcommons-kws": lambda: str(
@@ -259,7 +275,7 @@ REQUESTS = [
 
 @pytest.mark.parametrize(
     "engine_name",
-    ["exported", "head", "wake-word", "mlcommons-kws", "ct2", "birdnet", "musicnn", "onnx", "transformers"],
+    ["exported", "speakers", "head", "wake-word", "mlcommons-kws", "ct2", "birdnet", "musicnn", "onnx", "transformers"],
 )
 def test_every_option_of_every_engine_takes_effect_or_is_refused(
     engine_name, model_dir, tmp_path, monkeypatch, request
@@ -313,7 +329,7 @@ def test_an_engine_without_thread_control_refuses_threads():
 
     plain = Engine("plain", lambda ref: True, "nowhere:load")
     with pytest.raises(
-        OptionError, match="threads=2: the plain engine does not set its threads; it runs on exported, head"
+        OptionError, match="threads=2: the plain engine does not set its threads; it runs on exported, speakers, head"
     ):
         plain.check("x", LoadOptions(threads=2), plain.runtime, (plain, *engines()))
     checked = plain.check("x", LoadOptions(), plain.runtime, (plain,))
